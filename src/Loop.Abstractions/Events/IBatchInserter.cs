@@ -1,0 +1,12 @@
+namespace Loop.Events;
+
+/// <summary>
+/// Optionally implemented by an <see cref="IDurableEventStore"/> that can persist many events in one round trip.
+/// The durable emitter then coalesces concurrent emits into one insert.
+/// </summary>
+public interface IBatchInserter
+{
+    /// <summary>Persists all payloads atomically and returns their identifiers in input order.</summary>
+    /// <remarks>Either every payload is stored or none is: callers report the same outcome to every emitter.</remarks>
+    ValueTask<long[]> InsertBatchAsync(IReadOnlyList<ReadOnlyMemory<byte>> payloads, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,113 @@
+using System.Diagnostics.Metrics;
+using Loop.DurableEmitter;
+using Loop.Events;
+using Loop.Events.CloudEvents;
+using Loop.Services;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the durable emitter in a service collection.</summary>
+public static class DurableEmitterServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="DurableEmitter"/> as a singleton run by a hosted service, with a health check named
+    /// <c>DurableEmitter</c>. Choose a store (<see cref="UsePostgres"/> or <see cref="UseInMemoryStore"/>) and a transport
+    /// (<see cref="UseGrpcIngress"/> or <see cref="UseInMemoryTransport"/>); options are validated when the host starts.
+    /// </summary>
+    public static IDurableEmitterBuilder AddDurableEmitter(this IServiceCollection services, Action<DurableEmitterOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<DurableEmitterOptions>().Configure(o => configure?.Invoke(o)).ValidateOnStart();
+        services.AddOptions<DurableEmitterSetup>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DurableEmitterOptions>, DurableEmitterOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DurableEmitterSetup>, DurableEmitterOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new DurableEmitter(
+            sp.GetRequiredService<IDurableEventStore>(),
+            sp.GetRequiredService<IBatchEmitter>(),
+            sp.GetRequiredService<IOptions<DurableEmitterOptions>>().Value,
+            sp.GetService<ILogger<DurableEmitter>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<IMeterFactory>()));
+        services.AddHostedService<LoopServiceHostedService<DurableEmitter>>();
+        services.AddHealthChecks().Add(new HealthCheckRegistration(
+            "DurableEmitter", sp => new LoopServiceHealthCheck(sp.GetRequiredService<DurableEmitter>()), failureStatus: null, tags: ["loop"]));
+        return new DurableEmitterBuilder(services);
+    }
+
+    /// <summary>Stores events in PostgreSQL; the table is created at start.</summary>
+    /// <param name="builder">The emitter builder.</param>
+    /// <param name="connectionString">An Npgsql connection string. Its password is never logged.</param>
+    /// <param name="configure">Table and insert options.</param>
+    public static IDurableEmitterBuilder UsePostgres(
+        this IDurableEmitterBuilder builder, string connectionString, Action<PgDurableEventStoreOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        var services = builder.Services;
+        services.Configure<DurableEmitterSetup>(s => s.Store = "postgres");
+        services.AddOptions<PgDurableEventStoreOptions>().Configure(o => configure?.Invoke(o)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PgDurableEventStoreOptions>, DurableEmitterOptionsValidator>());
+        services.TryAddKeyedSingleton(nameof(DurableEmitter), (_, _) => NpgsqlDataSource.Create(connectionString));
+        services.Replace(ServiceDescriptor.Singleton<IDurableEventStore>(sp => new PgDurableEventStore(
+            sp.GetRequiredKeyedService<NpgsqlDataSource>(nameof(DurableEmitter)),
+            sp.GetRequiredService<IOptions<PgDurableEventStoreOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>())));
+        return builder;
+    }
+
+    /// <summary>Stores events in process memory: lost on a crash. For demos, tests and hosts that accept that.</summary>
+    public static IDurableEmitterBuilder UseInMemoryStore(this IDurableEmitterBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.Configure<DurableEmitterSetup>(s => s.Store = "memory");
+        builder.Services.Replace(ServiceDescriptor.Singleton<IDurableEventStore>(sp => new MemDurableEventStore(sp.GetRequiredService<TimeProvider>())));
+        return builder;
+    }
+
+    /// <summary>Delivers to a Chip Ingress compatible gRPC service.</summary>
+    public static IDurableEmitterBuilder UseGrpcIngress(this IDurableEmitterBuilder builder, Action<GrpcIngressOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        var services = builder.Services;
+        services.Configure<DurableEmitterSetup>(s => s.Transport = "grpc");
+        services.AddOptions<GrpcIngressOptions>().Configure(configure).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GrpcIngressOptions>, DurableEmitterOptionsValidator>());
+        services.TryAddSingleton(sp => new GrpcBatchEmitter(
+            sp.GetRequiredService<IOptions<GrpcIngressOptions>>().Value,
+            sp.GetService<IIngressHeaderProvider>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ILogger<GrpcBatchEmitter>>()));
+        services.Replace(ServiceDescriptor.Singleton<IBatchEmitter>(sp => sp.GetRequiredService<GrpcBatchEmitter>()));
+        return builder;
+    }
+
+    /// <summary>Hands batches to <paramref name="subscriber"/> in this process instead of a remote ingress.</summary>
+    public static IDurableEmitterBuilder UseInMemoryTransport(
+        this IDurableEmitterBuilder builder,
+        Func<IServiceProvider, Func<IReadOnlyList<CloudEvent>, CancellationToken, ValueTask>> subscriber,
+        Action<BatchingOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(subscriber);
+        builder.Services.Configure<DurableEmitterSetup>(s => s.Transport = "memory");
+        builder.Services.Replace(ServiceDescriptor.Singleton<IBatchEmitter>(sp =>
+        {
+            var options = new BatchingOptions();
+            configure?.Invoke(options);
+            return new InMemoryBatchEmitter(subscriber(sp), options, sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<InMemoryBatchEmitter>>());
+        }));
+        return builder;
+    }
+
+    private sealed class DurableEmitterBuilder(IServiceCollection services) : IDurableEmitterBuilder
+    {
+        public IServiceCollection Services { get; } = services;
+    }
+}

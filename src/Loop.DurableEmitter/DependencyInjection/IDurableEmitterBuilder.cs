@@ -1,0 +1,8 @@
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Configures the durable emitter registered by <see cref="DurableEmitterServiceCollectionExtensions.AddDurableEmitter"/>.</summary>
+public interface IDurableEmitterBuilder
+{
+    /// <summary>The service collection the emitter is registered in.</summary>
+    IServiceCollection Services { get; }
+}

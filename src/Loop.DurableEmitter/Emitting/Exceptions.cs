@@ -1,0 +1,48 @@
+namespace Loop.DurableEmitter;
+
+/// <summary>The base of the errors the durable emitter raises.</summary>
+public class DurableEmitterException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public DurableEmitterException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>An event cannot be built from the given body and attributes; nothing was stored.</summary>
+public sealed class InvalidEventException : ArgumentException
+{
+    /// <summary>Creates the exception naming the attribute at fault.</summary>
+    public InvalidEventException(string message, string attributeName)
+        : base(message, attributeName)
+    {
+    }
+}
+
+/// <summary>
+/// The store did not accept the event. The emit did not succeed; the event may or may not have reached the store (a
+/// timeout can hide a commit), and if it did it will still be delivered.
+/// </summary>
+public sealed class EventPersistenceException : DurableEmitterException
+{
+    /// <summary>Creates the exception.</summary>
+    public EventPersistenceException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>A stored payload is not a valid CloudEvent; it is skipped, counted and left to expire.</summary>
+public sealed class CorruptEventException : DurableEmitterException
+{
+    /// <summary>Creates the exception for row <paramref name="rowId"/>.</summary>
+    public CorruptEventException(long rowId, Exception innerException)
+        : base($"The payload of durable event {rowId} is not a valid CloudEvent: {innerException.Message}", innerException)
+    {
+        RowId = rowId;
+    }
+
+    /// <summary>The row's identifier.</summary>
+    public long RowId { get; }
+}

@@ -1,0 +1,48 @@
+using System.Text.RegularExpressions;
+
+namespace Loop.DurableEmitter;
+
+/// <summary>Options of <see cref="PgDurableEventStore"/>.</summary>
+public sealed partial class PgDurableEventStoreOptions
+{
+    /// <summary>The schema holding the table; created if missing. Lowercase identifier.</summary>
+    public string Schema { get; set; } = "public";
+
+    /// <summary>The table name. Lowercase identifier (a-z, 0-9, _), at most 48 characters.</summary>
+    public string TableName { get; set; } = "loop_durable_events";
+
+    /// <summary>How <see cref="PgDurableEventStore.InsertBatchAsync"/> writes a batch.</summary>
+    public PgBatchInsertMode BatchInsertMode { get; set; } = PgBatchInsertMode.ArrayInsert;
+
+    /// <summary>Create or upgrade the schema when the store initializes. On by default.</summary>
+    public bool CreateSchema { get; set; } = true;
+
+    /// <summary>Returns an error naming the first bad setting, or null.</summary>
+    public string? Validate()
+    {
+        if (!Identifier().IsMatch(Schema ?? string.Empty))
+        {
+            return $"PgDurableEventStoreOptions.Schema \"{Schema}\" is not a lowercase SQL identifier ([a-z_][a-z0-9_]*, at most 48 characters).";
+        }
+
+        if (!Identifier().IsMatch(TableName ?? string.Empty))
+        {
+            return $"PgDurableEventStoreOptions.TableName \"{TableName}\" is not a lowercase SQL identifier ([a-z_][a-z0-9_]*, at most 48 characters).";
+        }
+
+        return Enum.IsDefined(BatchInsertMode) ? null : $"PgDurableEventStoreOptions.BatchInsertMode {BatchInsertMode} is not defined.";
+    }
+
+    [GeneratedRegex("^[a-z_][a-z0-9_]{0,47}$")]
+    private static partial Regex Identifier();
+}
+
+/// <summary>How the PostgreSQL store writes a batch of events.</summary>
+public enum PgBatchInsertMode
+{
+    /// <summary>One <c>INSERT … SELECT FROM unnest($1::bytea[])</c>: one round trip, one prepared statement for any batch size.</summary>
+    ArrayInsert,
+
+    /// <summary>Reserve identifiers from the sequence, then binary <c>COPY</c>: two round trips, the cheapest per row.</summary>
+    BinaryCopy,
+}

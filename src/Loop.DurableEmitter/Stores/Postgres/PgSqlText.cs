@@ -1,0 +1,88 @@
+namespace Loop.DurableEmitter.Stores.Postgres;
+
+/// <summary>The store's SQL, built once from validated identifiers (never from user input at run time).</summary>
+internal sealed class PgSqlText
+{
+    public PgSqlText(PgDurableEventStoreOptions options)
+    {
+        Schema = options.Schema;
+        TableName = options.TableName;
+        Table = $"{options.Schema}.{options.TableName}";
+        Sequence = $"{options.Schema}.{options.TableName}_id_seq";
+
+        Insert = $"INSERT INTO {Table} (payload, created_at) VALUES ($1, $2) RETURNING id";
+        InsertArray = $"""
+            INSERT INTO {Table} (payload, created_at)
+            SELECT p, $2 FROM unnest($1::bytea[]) WITH ORDINALITY AS u(p, n) ORDER BY n
+            RETURNING id
+            """;
+        ReserveIds = $"SELECT nextval('{Sequence}') FROM generate_series(1, $1)";
+        Copy = $"COPY {Table} (id, payload, created_at) FROM STDIN (FORMAT BINARY)";
+        Delete = $"DELETE FROM {Table} WHERE id = $1";
+
+        // Marks wait for row locks in id order (no deadlock between markers); everything else skips locked rows.
+        MarkDelivered = $"""
+            UPDATE {Table} SET delivered_at = $2, lease_until = NULL
+            WHERE id IN (SELECT id FROM {Table} WHERE id = ANY($1) AND delivered_at IS NULL ORDER BY id FOR UPDATE)
+            """;
+        Purge = $"""
+            DELETE FROM {Table} WHERE id IN (
+                SELECT id FROM {Table} WHERE delivered_at IS NOT NULL ORDER BY delivered_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+            """;
+        ListPending = $"""
+            SELECT id, payload, created_at FROM {Table}
+            WHERE delivered_at IS NULL AND created_at < $1 AND (created_at, id) > ($2, $3)
+            ORDER BY created_at, id LIMIT $4
+            """;
+        ClaimPending = $"""
+            UPDATE {Table} SET lease_until = $5 WHERE id IN (
+                SELECT id FROM {Table}
+                WHERE delivered_at IS NULL AND created_at < $1 AND (created_at, id) > ($2, $3)
+                  AND (lease_until IS NULL OR lease_until <= $6)
+                ORDER BY created_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)
+            RETURNING id, payload, created_at
+            """;
+        DeleteExpired = $"""
+            DELETE FROM {Table} WHERE id IN (
+                SELECT id FROM {Table} WHERE delivered_at IS NULL AND created_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+            """;
+        Stats = $"""
+            SELECT count(*) FILTER (WHERE delivered_at IS NULL),
+                   count(*),
+                   coalesce(sum(octet_length(payload)) FILTER (WHERE delivered_at IS NULL), 0)::bigint,
+                   min(created_at) FILTER (WHERE delivered_at IS NULL),
+                   count(*) FILTER (WHERE delivered_at IS NULL AND created_at <= $1)
+            FROM {Table}
+            """;
+    }
+
+    public string Schema { get; }
+
+    public string TableName { get; }
+
+    public string Table { get; }
+
+    public string Sequence { get; }
+
+    public string Insert { get; }
+
+    public string InsertArray { get; }
+
+    public string ReserveIds { get; }
+
+    public string Copy { get; }
+
+    public string Delete { get; }
+
+    public string MarkDelivered { get; }
+
+    public string Purge { get; }
+
+    public string ListPending { get; }
+
+    public string ClaimPending { get; }
+
+    public string DeleteExpired { get; }
+
+    public string Stats { get; }
+}

@@ -1,0 +1,228 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Loop.DurableEmitter.Coalescing;
+using Loop.Events;
+using Loop.Events.CloudEvents;
+using Microsoft.Extensions.Logging;
+
+namespace Loop.DurableEmitter;
+
+/// <summary>
+/// The buffering and batching every Loop transport shares: a bounded non-blocking buffer, batches by count and age, a
+/// limit on concurrent sends, a per-(source, type) <c>seqnum</c> stamped on a copy of each event, one callback per
+/// event, and a stop that sends what is buffered within a timeout. Subclasses only send a batch.
+/// </summary>
+public abstract partial class BatchingEmitter : IBatchEmitter, IAsyncDisposable
+{
+    private readonly BatchingOptions _options;
+    private readonly Channel<QueuedEvent> _buffer;
+    private readonly SemaphoreSlim _sendSlots;
+    private readonly CancellationTokenSource _abort = new();
+    private readonly ConcurrentDictionary<(string Source, string Type), StrongBox<long>> _seqnums = new();
+    private readonly Lock _gate = new();
+    private Task? _batcher;
+    private Task? _stopping;
+    private volatile bool _accepting;
+
+    /// <summary>Creates the transport with its batching options.</summary>
+    protected BatchingEmitter(BatchingOptions options, TimeProvider? timeProvider, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(logger);
+        if (options.Validate() is { } error)
+        {
+            throw new ArgumentException(error, nameof(options));
+        }
+
+        _options = options;
+        TimeProvider = timeProvider ?? TimeProvider.System;
+        Logger = logger;
+        _sendSlots = new SemaphoreSlim(options.MaxConcurrentSends, options.MaxConcurrentSends);
+        _buffer = Channel.CreateBounded<QueuedEvent>(new BoundedChannelOptions(options.BufferSize)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+        });
+    }
+
+    /// <summary>The transport's clock.</summary>
+    protected TimeProvider TimeProvider { get; }
+
+    /// <summary>The transport's logger.</summary>
+    protected ILogger Logger { get; }
+
+    /// <summary>Events waiting in the buffer.</summary>
+    public int Buffered => _buffer.Reader.Count;
+
+    /// <inheritdoc />
+    public virtual Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            if (_batcher is not null || _stopping is not null)
+            {
+                throw new InvalidOperationException($"{GetType().Name} can be started once.");
+            }
+
+            _accepting = true;
+            _batcher = Task.Run(RunBatcherAsync, CancellationToken.None);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public QueueResult TryQueue(CloudEvent cloudEvent, Action<Exception?> onSent)
+    {
+        ArgumentNullException.ThrowIfNull(cloudEvent);
+        ArgumentNullException.ThrowIfNull(onSent);
+        if (!_accepting)
+        {
+            return QueueResult.Stopped;
+        }
+
+        // The copy carries this attempt's seqnum; the caller's event (and the stored payload) stay as they were.
+        // A refused event still consumes its number, so gaps show drops.
+        var copy = cloudEvent.Clone();
+        var counter = _seqnums.GetOrAdd((cloudEvent.Source, cloudEvent.Type), static _ => new StrongBox<long>());
+        var seqnum = Interlocked.Increment(ref counter.Value);
+        copy.Attributes["seqnum"] = new CloudEventAttributeValue { CeString = seqnum.ToString(CultureInfo.InvariantCulture) };
+        return _buffer.Writer.TryWrite(new QueuedEvent(copy, onSent)) ? QueueResult.Queued : QueueResult.BufferFull;
+    }
+
+    /// <inheritdoc />
+    public Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return _stopping ??= StopCoreAsync(cancellationToken);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        await DisposeCoreAsync().ConfigureAwait(false);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// Sends one batch. Returns one outcome per event in order (null = delivered), or throws when the whole batch failed.
+    /// </summary>
+    protected abstract ValueTask<Exception?[]> SendBatchAsync(IReadOnlyList<QueuedEvent> batch, CancellationToken cancellationToken);
+
+    /// <summary>Releases the transport's resources after it stopped.</summary>
+    protected virtual ValueTask DisposeCoreAsync() => ValueTask.CompletedTask;
+
+    private async Task StopCoreAsync(CancellationToken cancellationToken)
+    {
+        _accepting = false;
+        _buffer.Writer.TryComplete();
+        using var deadline = new CancellationTokenSource(_options.ShutdownTimeout, TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
+        try
+        {
+            if (_batcher is not null)
+            {
+                await _batcher.WaitAsync(linked.Token).ConfigureAwait(false);
+            }
+
+            // Holding every send slot means no batch is in flight and every callback ran.
+            for (var i = 0; i < _options.MaxConcurrentSends; i++)
+            {
+                await _sendSlots.WaitAsync(linked.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            LogStopTimedOut(Logger, GetType().Name, _options.ShutdownTimeout);
+            await _abort.CancelAsync().ConfigureAwait(false);
+        }
+
+        var abandoned = new ObjectDisposedException(GetType().Name, "The transport stopped before the event was sent.");
+        while (_buffer.Reader.TryRead(out var left))
+        {
+            Report(left, abandoned);
+        }
+
+        _seqnums.Clear();
+    }
+
+    private async Task RunBatcherAsync()
+    {
+        var batch = new List<QueuedEvent>(_options.BatchSize);
+        var token = _abort.Token;
+        try
+        {
+            while (await ChannelBatchReader.ReadBatchAsync(_buffer.Reader, batch, _options.BatchSize, _options.BatchInterval, TimeProvider, token).ConfigureAwait(false))
+            {
+                // Waiting for a slot here is the back-pressure: while every slot is busy the buffer fills.
+                await _sendSlots.WaitAsync(token).ConfigureAwait(false);
+                _ = SendAndReportAsync([.. batch]);
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            var abandoned = new ObjectDisposedException(GetType().Name, "The transport stopped before the event was sent.");
+            foreach (var left in batch)
+            {
+                Report(left, abandoned);
+            }
+        }
+    }
+
+    private async Task SendAndReportAsync(QueuedEvent[] batch)
+    {
+        try
+        {
+            Exception?[] outcomes;
+            try
+            {
+                outcomes = await SendBatchAsync(batch, _abort.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                LogBatchFailed(Logger, GetType().Name, batch.Length, ex.Message);
+                foreach (var item in batch)
+                {
+                    Report(item, ex);
+                }
+
+                return;
+            }
+
+            for (var i = 0; i < batch.Length; i++)
+            {
+                Report(batch[i], i < outcomes.Length ? outcomes[i] : new InvalidOperationException("The transport reported no outcome for the event."));
+            }
+        }
+        finally
+        {
+            _sendSlots.Release();
+        }
+    }
+
+    private void Report(QueuedEvent item, Exception? outcome)
+    {
+        try
+        {
+            item.OnSent(outcome);
+        }
+        catch (Exception ex)
+        {
+            LogCallbackFailed(Logger, GetType().Name, ex);
+        }
+    }
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "{Transport}: a batch of {Count} events failed: {Reason}")]
+    private static partial void LogBatchFailed(ILogger logger, string transport, int count, string reason);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "{Transport}: a delivery callback threw")]
+    private static partial void LogCallbackFailed(ILogger logger, string transport, Exception exception);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "{Transport}: stop did not finish within {Timeout}; cancelling in-flight batches (their events stay stored)")]
+    private static partial void LogStopTimedOut(ILogger logger, string transport, TimeSpan timeout);
+}
