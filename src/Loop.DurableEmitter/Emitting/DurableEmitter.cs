@@ -37,6 +37,7 @@ public sealed class DurableEmitter : LoopService
     private readonly ConcurrentDictionary<Task, byte> _fallbacks = new();
     private readonly TaskCompletionSource _emitsDrained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<SleeperTask> _loops = [];
+    private readonly SemaphoreSlim _retransmitting = new(1, 1);
     private BatchCoalescer<InsertRequest>? _inserts;
     private BatchCoalescer<long>? _marks;
     private PendingCursor? _retransmitCursor;
@@ -386,6 +387,20 @@ public sealed class DurableEmitter : LoopService
     }
 
     private async ValueTask RetransmitAsync(CancellationToken cancellationToken)
+    {
+        // One pass at a time: the loop and RetransmitNowAsync share the cursor.
+        await _retransmitting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await RetransmitPassAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _retransmitting.Release();
+        }
+    }
+
+    private async ValueTask RetransmitPassAsync(CancellationToken cancellationToken)
     {
         // Page on while pages are full and the transport takes everything; a refusal ends the pass (back-pressure).
         while (true)

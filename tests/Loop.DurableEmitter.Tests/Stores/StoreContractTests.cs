@@ -1,0 +1,167 @@
+using Loop.Events;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Loop.DurableEmitter.Tests.Stores;
+
+/// <summary>The semantics every <see cref="IDurableEventStore"/> must have; run against each store.</summary>
+public abstract class StoreContractTests
+{
+    protected FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
+
+    protected abstract Task<IDurableEventStore> CreateStoreAsync();
+
+    private static byte[] Payload(int n) => [(byte)n, (byte)(n >> 8), 0xAB];
+
+    [Fact]
+    public async Task Inserted_events_are_pending_in_creation_order_with_their_payloads()
+    {
+        var store = await CreateStoreAsync();
+        var first = await store.InsertAsync(Payload(1));
+        Time.Advance(TimeSpan.FromSeconds(1));
+        var second = await store.InsertAsync(Payload(2));
+        Time.Advance(TimeSpan.FromSeconds(1));
+
+        var pending = await store.ListPendingAsync(Time.GetUtcNow(), null, 10);
+
+        pending.Select(e => e.Id).Should().Equal(first, second);
+        pending[0].Payload.ToArray().Should().Equal(Payload(1));
+        pending[1].CreatedAt.Should().Be(Time.GetUtcNow() - TimeSpan.FromSeconds(1));
+        second.Should().BeGreaterThan(first);
+    }
+
+    [Fact]
+    public async Task ListPending_respects_the_cutoff_the_cursor_and_the_limit()
+    {
+        var store = await CreateStoreAsync();
+        var ids = new List<long>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add(await store.InsertAsync(Payload(i)));
+        }
+
+        var cutoff = Time.GetUtcNow(); // all five share this creation time: strictly before excludes them
+        (await store.ListPendingAsync(cutoff, null, 10)).Should().BeEmpty();
+
+        Time.Advance(TimeSpan.FromMilliseconds(1));
+        var page1 = await store.ListPendingAsync(Time.GetUtcNow(), null, 2);
+        page1.Select(e => e.Id).Should().Equal(ids[0], ids[1]);
+
+        // Identical timestamps: the id breaks the tie, so the cursor pages through them exactly once.
+        var page2 = await store.ListPendingAsync(Time.GetUtcNow(), new PendingCursor(page1[^1].CreatedAt, page1[^1].Id), 2);
+        page2.Select(e => e.Id).Should().Equal(ids[2], ids[3]);
+        var page3 = await store.ListPendingAsync(Time.GetUtcNow(), new PendingCursor(page2[^1].CreatedAt, page2[^1].Id), 2);
+        page3.Select(e => e.Id).Should().Equal(ids[4]);
+    }
+
+    [Fact]
+    public async Task InsertBatch_returns_ids_in_input_order()
+    {
+        var store = await CreateStoreAsync();
+        var inserter = store.Should().BeAssignableTo<IBatchInserter>().Subject;
+
+        var ids = await inserter.InsertBatchAsync([.. Enumerable.Range(0, 50).Select(i => (ReadOnlyMemory<byte>)Payload(i))]);
+        Time.Advance(TimeSpan.FromSeconds(1));
+
+        ids.Should().HaveCount(50).And.BeInAscendingOrder().And.OnlyHaveUniqueItems();
+        var pending = await store.ListPendingAsync(Time.GetUtcNow(), null, 100);
+        pending.Select(e => e.Id).Should().Equal(ids);
+        for (var i = 0; i < 50; i++)
+        {
+            pending[i].Payload.ToArray().Should().Equal(Payload(i), $"row {i} must hold payload {i}");
+        }
+    }
+
+    [Fact]
+    public async Task Delivered_events_are_no_longer_pending_and_are_purged_later()
+    {
+        var store = await CreateStoreAsync();
+        var a = await store.InsertAsync(Payload(1));
+        var b = await store.InsertAsync(Payload(2));
+        var c = await store.InsertAsync(Payload(3));
+        Time.Advance(TimeSpan.FromSeconds(1));
+
+        (await store.MarkDeliveredBatchAsync([a, b])).Should().Be(2);
+        (await store.MarkDeliveredBatchAsync([a])).Should().Be(0, "a row is marked delivered once");
+        await store.MarkDeliveredAsync(c);
+
+        (await store.ListPendingAsync(Time.GetUtcNow(), null, 10)).Should().BeEmpty();
+        var stats = await ((IDurableQueueObserver)store).ObserveDurableQueueAsync(TimeSpan.FromHours(1), TimeSpan.FromMinutes(5));
+        stats.Depth.Should().Be(0);
+        stats.TotalRows.Should().Be(3, "delivered rows stay until purged");
+
+        (await store.PurgeDeliveredAsync(2)).Should().Be(2);
+        (await store.PurgeDeliveredAsync(2)).Should().Be(1);
+        (await store.PurgeDeliveredAsync(2)).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task DeleteExpired_deletes_and_counts_only_old_undelivered_rows()
+    {
+        var store = await CreateStoreAsync();
+        var oldDelivered = await store.InsertAsync(Payload(1));
+        await store.InsertAsync(Payload(2));
+        await store.MarkDeliveredAsync(oldDelivered);
+        Time.Advance(TimeSpan.FromMinutes(30));
+        var young = await store.InsertAsync(Payload(3));
+        Time.Advance(TimeSpan.FromMinutes(31));
+
+        var expired = await store.DeleteExpiredAsync(TimeSpan.FromHours(1));
+
+        expired.Should().Be(1, "only the old undelivered row expires; the delivered one belongs to purge");
+        var pending = await store.ListPendingAsync(Time.GetUtcNow(), null, 10);
+        pending.Select(e => e.Id).Should().Equal(young);
+        (await store.PurgeDeliveredAsync(10)).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task A_claimed_row_is_not_claimed_again_until_its_lease_ends()
+    {
+        var store = await CreateStoreAsync();
+        var a = await store.InsertAsync(Payload(1));
+        var b = await store.InsertAsync(Payload(2));
+        Time.Advance(TimeSpan.FromSeconds(1));
+
+        var first = await store.ClaimPendingAsync(Time.GetUtcNow(), null, 1, TimeSpan.FromSeconds(10));
+        var second = await store.ClaimPendingAsync(Time.GetUtcNow(), null, 10, TimeSpan.FromSeconds(10));
+        var third = await store.ClaimPendingAsync(Time.GetUtcNow(), null, 10, TimeSpan.FromSeconds(10));
+
+        first.Select(e => e.Id).Should().Equal(a);
+        second.Select(e => e.Id).Should().Equal(b);
+        third.Should().BeEmpty("both rows are leased");
+
+        Time.Advance(TimeSpan.FromSeconds(10));
+        (await store.ClaimPendingAsync(Time.GetUtcNow(), null, 10, TimeSpan.FromSeconds(10))).Select(e => e.Id).Should().Equal(a, b);
+        (await store.ListPendingAsync(Time.GetUtcNow(), null, 10)).Should().HaveCount(2, "listing ignores leases");
+    }
+
+    [Fact]
+    public async Task Queue_stats_describe_the_backlog()
+    {
+        var store = await CreateStoreAsync();
+        await store.InsertAsync(new byte[100]);
+        Time.Advance(TimeSpan.FromMinutes(56));
+        await store.InsertAsync(new byte[50]);
+        var delivered = await store.InsertAsync(new byte[10]);
+        await store.MarkDeliveredAsync(delivered);
+        Time.Advance(TimeSpan.FromMinutes(1));
+
+        var stats = await ((IDurableQueueObserver)store).ObserveDurableQueueAsync(TimeSpan.FromHours(1), TimeSpan.FromMinutes(5));
+
+        stats.Depth.Should().Be(2);
+        stats.TotalRows.Should().Be(3);
+        stats.PayloadBytes.Should().Be(150);
+        stats.OldestPendingAge.Should().Be(TimeSpan.FromMinutes(57));
+        stats.NearTtlCount.Should().Be(1, "only the 57-minute-old row is within 5 minutes of the 1 h TTL");
+    }
+
+    [Fact]
+    public async Task Delete_removes_a_row_and_ignores_unknown_ids()
+    {
+        var store = await CreateStoreAsync();
+        var a = await store.InsertAsync(Payload(1));
+        await store.DeleteAsync(a);
+        await store.DeleteAsync(987654);
+        Time.Advance(TimeSpan.FromSeconds(1));
+        (await store.ListPendingAsync(Time.GetUtcNow(), null, 10)).Should().BeEmpty();
+    }
+}
