@@ -27,13 +27,7 @@ public static class DurableEmitterServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DurableEmitterOptions>, DurableEmitterOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DurableEmitterSetup>, DurableEmitterOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(sp => new DurableEmitter(
-            sp.GetRequiredService<IDurableEventStore>(),
-            sp.GetRequiredService<IBatchEmitter>(),
-            sp.GetRequiredService<IOptions<DurableEmitterOptions>>().Value,
-            sp.GetService<ILogger<DurableEmitter>>(),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetService<IMeterFactory>()));
+        services.TryAddSingleton(CreateEmitter);
         services.AddHostedService<LoopServiceHostedService<DurableEmitter>>();
         services.AddHealthChecks().Add(new HealthCheckRegistration(
             "DurableEmitter", sp => new LoopServiceHealthCheck(sp.GetRequiredService<DurableEmitter>()), failureStatus: null, tags: ["loop"]));
@@ -104,6 +98,20 @@ public static class DurableEmitterServiceCollectionExtensions
             return new InMemoryBatchEmitter(subscriber(sp), options, sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<InMemoryBatchEmitter>>());
         }));
         return builder;
+    }
+
+    private static DurableEmitter CreateEmitter(IServiceProvider services)
+    {
+        // Reading the setup runs its validation first, so a missing store or transport is named rather than
+        // surfacing as "no service registered".
+        _ = services.GetRequiredService<IOptions<DurableEmitterSetup>>().Value;
+        return new DurableEmitter(
+            services.GetRequiredService<IDurableEventStore>(),
+            services.GetRequiredService<IBatchEmitter>(),
+            services.GetRequiredService<IOptions<DurableEmitterOptions>>().Value,
+            services.GetService<ILogger<DurableEmitter>>(),
+            services.GetRequiredService<TimeProvider>(),
+            services.GetService<IMeterFactory>());
     }
 
     private sealed class DurableEmitterBuilder(IServiceCollection services) : IDurableEmitterBuilder
