@@ -3,9 +3,12 @@ using Loop.Testing;
 
 namespace Loop.DurableEmitter.Tests.Stores;
 
+/// <summary>The defaults: array inserts, rows deleted on delivery.</summary>
 [Collection(PostgresCollection.Name)]
 public sealed class PgStoreArrayInsertContractTests(SharedPostgres pg) : StoreContractTests
 {
+    protected override bool KeepsDeliveredRows => false;
+
     protected override async Task<IDurableEventStore> CreateStoreAsync()
     {
         var store = new PgDurableEventStore(pg.Fixture.DataSource, new PgDurableEventStoreOptions { TableName = PostgresFixture.UniqueTable() }, Time);
@@ -14,6 +17,7 @@ public sealed class PgStoreArrayInsertContractTests(SharedPostgres pg) : StoreCo
     }
 }
 
+/// <summary>Binary COPY inserts, and delivered rows kept until purged.</summary>
 [Collection(PostgresCollection.Name)]
 public sealed class PgStoreBinaryCopyContractTests(SharedPostgres pg) : StoreContractTests
 {
@@ -21,7 +25,7 @@ public sealed class PgStoreBinaryCopyContractTests(SharedPostgres pg) : StoreCon
     {
         var store = new PgDurableEventStore(
             pg.Fixture.DataSource,
-            new PgDurableEventStoreOptions { TableName = PostgresFixture.UniqueTable(), BatchInsertMode = PgBatchInsertMode.BinaryCopy },
+            new PgDurableEventStoreOptions { TableName = PostgresFixture.UniqueTable(), BatchInsertMode = PgBatchInsertMode.BinaryCopy, DeleteOnDelivery = false },
             Time);
         await store.InitializeAsync();
         return store;

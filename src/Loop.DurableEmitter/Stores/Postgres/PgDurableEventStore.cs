@@ -94,7 +94,11 @@ public sealed class PgDurableEventStore : IDurableEventStore, IBatchInserter, ID
 
         await using var command = _dataSource.CreateCommand(_sql.MarkDelivered);
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids as long[] ?? [.. ids] });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = StoreClock.Now(_timeProvider) });
+        if (!_options.DeleteOnDelivery)
+        {
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = StoreClock.Now(_timeProvider) });
+        }
+
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -14,6 +14,13 @@ public sealed partial class PgDurableEventStoreOptions
     /// <summary>How <see cref="PgDurableEventStore.InsertBatchAsync"/> writes a batch.</summary>
     public PgBatchInsertMode BatchInsertMode { get; set; } = PgBatchInsertMode.ArrayInsert;
 
+    /// <summary>
+    /// Delete a row when it is marked delivered instead of setting <c>delivered_at</c> and purging it later: one write
+    /// per delivery instead of two. On by default. Turn off to keep delivered rows (with <c>DisablePruning</c>) for
+    /// analysis of creation and delivery times.
+    /// </summary>
+    public bool DeleteOnDelivery { get; set; } = true;
+
     /// <summary>Create or upgrade the schema when the store initializes. On by default.</summary>
     public bool CreateSchema { get; set; } = true;
 

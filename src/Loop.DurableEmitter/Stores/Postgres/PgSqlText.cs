@@ -21,10 +21,15 @@ internal sealed class PgSqlText
         Delete = $"DELETE FROM {Table} WHERE id = $1";
 
         // Marks wait for row locks in id order (no deadlock between markers); everything else skips locked rows.
-        MarkDelivered = $"""
-            UPDATE {Table} SET delivered_at = $2, lease_until = NULL
-            WHERE id IN (SELECT id FROM {Table} WHERE id = ANY($1) AND delivered_at IS NULL ORDER BY id FOR UPDATE)
-            """;
+        MarkDelivered = options.DeleteOnDelivery
+            ? $"""
+              DELETE FROM {Table}
+              WHERE id IN (SELECT id FROM {Table} WHERE id = ANY($1) AND delivered_at IS NULL ORDER BY id FOR UPDATE)
+              """
+            : $"""
+              UPDATE {Table} SET delivered_at = $2, lease_until = NULL
+              WHERE id IN (SELECT id FROM {Table} WHERE id = ANY($1) AND delivered_at IS NULL ORDER BY id FOR UPDATE)
+              """;
         Purge = $"""
             DELETE FROM {Table} WHERE id IN (
                 SELECT id FROM {Table} WHERE delivered_at IS NOT NULL ORDER BY delivered_at LIMIT $1 FOR UPDATE SKIP LOCKED)

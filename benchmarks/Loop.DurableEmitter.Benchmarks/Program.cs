@@ -1,0 +1,33 @@
+// Durable emitter benchmarks. Starts a throwaway PostgreSQL cluster with fsync on (unless LOOP_TEST_POSTGRES names
+// a server), then runs BenchmarkDotNet (arguments are passed on) or, with "latency", the latency harness.
+//   dotnet run -c Release --project benchmarks/Loop.DurableEmitter.Benchmarks -- --filter '*'
+//   dotnet run -c Release --project benchmarks/Loop.DurableEmitter.Benchmarks -- latency
+using BenchmarkDotNet.Running;
+using Loop.DurableEmitter.Benchmarks;
+using Loop.Testing;
+
+PostgresServer? server = null;
+if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(PostgresServer.ConnectionStringVariable)))
+{
+    server = await PostgresServer.StartAsync(durable: true);
+    Environment.SetEnvironmentVariable(PostgresServer.ConnectionStringVariable, server.ConnectionString);
+}
+
+try
+{
+    if (args.Length > 0 && args[0] == "latency")
+    {
+        await LatencyHarness.RunAsync(Console.Out);
+    }
+    else
+    {
+        BenchmarkSwitcher.FromAssembly(typeof(EmitBenchmarks).Assembly).Run(args);
+    }
+}
+finally
+{
+    if (server is not null)
+    {
+        await server.DisposeAsync();
+    }
+}
