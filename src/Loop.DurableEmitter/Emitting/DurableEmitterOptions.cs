@@ -30,7 +30,10 @@ public sealed class DurableEmitterOptions
     /// <summary>The most delivered rows deleted per purge statement. Default 500.</summary>
     public int PurgeBatchSize { get; set; } = 500;
 
-    /// <summary>Keep delivered rows and never expire (for post-run analysis). Off by default.</summary>
+    /// <summary>
+    /// Run neither purge nor expiry (for post-run analysis). Off by default. To keep delivered rows in PostgreSQL also
+    /// turn off <see cref="PgDurableEventStoreOptions.DeleteOnDelivery"/>.
+    /// </summary>
     public bool DisablePruning { get; set; }
 
     /// <summary>Coalesce concurrent emits into batch inserts of up to this many rows when the store supports it; 0 inserts one by one. Default 100.</summary>
