@@ -60,6 +60,8 @@ internal static class LatencyHarness
     private static async Task<(double[] Millis, TimeSpan Elapsed)> MeasureAsync(int callers, int total, Func<Task> call)
     {
         var latencies = new double[total];
+        var self = Process.GetCurrentProcess().TotalProcessorTime;
+        var machine = MachineBusySeconds();
         var clock = Stopwatch.StartNew();
         await BenchEnvironment.RunCallersAsync(callers, total, async i =>
         {
@@ -68,8 +70,21 @@ internal static class LatencyHarness
             latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         });
         clock.Stop();
+        var selfCpu = (Process.GetCurrentProcess().TotalProcessorTime - self).TotalSeconds;
+        var machineCpu = MachineBusySeconds() - machine;
+        LastCpu = $"CPU per event: this process {selfCpu / total * 1e6:0} µs, rest of machine (PostgreSQL) {(machineCpu - selfCpu) / total * 1e6:0} µs";
         Array.Sort(latencies);
         return (latencies, clock.Elapsed);
+    }
+
+    /// <summary>The CPU split of the last measurement, printed when BENCH_CPU is set.</summary>
+    private static string LastCpu { get; set; } = string.Empty;
+
+    private static double MachineBusySeconds()
+    {
+        // /proc/stat "cpu" line: user nice system idle iowait irq softirq steal, in USER_HZ (100 per second).
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
+        return (fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7]) / 100.0;
     }
 
     private static void Write(TextWriter output, int size, int callers, string path, (double[] Millis, TimeSpan Elapsed) r)
@@ -78,5 +93,9 @@ internal static class LatencyHarness
         double P(double q) => r.Millis[(int)Math.Min(r.Millis.Length - 1, Math.Ceiling(q * r.Millis.Length) - 1)];
         var rate = r.Millis.Length / r.Elapsed.TotalSeconds;
         output.WriteLine($"| {size} B | {callers} | {path} | {rate.ToString("0", CultureInfo.InvariantCulture)} | {F(P(0.50))} | {F(P(0.90))} | {F(P(0.99))} | {F(r.Millis[^1])} |");
+        if (Knob("BENCH_CPU") is not null)
+        {
+            output.WriteLine($"|  |  | {LastCpu} |  |  |  |  |  |");
+        }
     }
 }
