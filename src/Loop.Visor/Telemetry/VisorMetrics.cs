@@ -1,0 +1,52 @@
+using System.Diagnostics.Metrics;
+
+namespace Loop.Visor;
+
+/// <summary>Visor's instruments on meter <see cref="MeterName"/>.</summary>
+internal sealed class VisorMetrics : IDisposable
+{
+    public const string MeterName = "Loop.Visor";
+
+    private readonly Meter _meter;
+    private readonly bool _owns;
+    private readonly Counter<long> _restarts;
+    private readonly Counter<long> _upgrades;
+    private readonly Counter<long> _rollbacks;
+    private volatile string _version = string.Empty;
+    private int _processesUp;
+
+    public VisorMetrics(IMeterFactory? factory)
+    {
+        _meter = factory?.Create(new MeterOptions(MeterName)) ?? new Meter(MeterName);
+        _owns = factory is null;
+        _restarts = _meter.CreateCounter<long>("visor.restarts", "{restart}", "Crash restarts of the process set.");
+        _upgrades = _meter.CreateCounter<long>("visor.upgrades", "{upgrade}", "Version switches.");
+        _rollbacks = _meter.CreateCounter<long>("visor.rollbacks", "{rollback}", "Upgrades rolled back because the new version died at start.");
+        _meter.CreateObservableGauge("visor.processes_up", () => Volatile.Read(ref _processesUp), "{process}", "Processes of the set running now.");
+        _meter.CreateObservableGauge(
+            "visor.current_version",
+            () => _version.Length == 0 ? [] : new[] { new Measurement<int>(1, new KeyValuePair<string, object?>("version", _version)) },
+            "1",
+            "1, tagged with the running version's name.");
+    }
+
+    public void Restarted() => _restarts.Add(1);
+
+    public void Upgraded(string tag) => _upgrades.Add(1, new KeyValuePair<string, object?>("version", tag));
+
+    public void RolledBack(string tag) => _rollbacks.Add(1, new KeyValuePair<string, object?>("version", tag));
+
+    public void Running(string version, int processes)
+    {
+        _version = version;
+        Volatile.Write(ref _processesUp, processes);
+    }
+
+    public void Dispose()
+    {
+        if (_owns)
+        {
+            _meter.Dispose();
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace Loop.Visor;
+
+/// <summary>
+/// Vega's upgrade status: JSON-RPC <c>protocolupgrade.UpgradeStatus</c> over the node's Unix socket (or HTTP), answered
+/// with <c>{ReadyToUpgrade, AcceptedReleaseInfo: {VegaReleaseTag, UpgradeBlockHeight}}</c>.
+/// </summary>
+public sealed class JsonRpcUpgradeSource : IUpgradeSource, IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly Uri _uri;
+    private long _id;
+
+    /// <summary>Creates the source for <paramref name="endpoint"/> with a per-call <paramref name="timeout"/>.</summary>
+    public JsonRpcUpgradeSource(UpgradeRpcEndpoint endpoint, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        var handler = new SocketsHttpHandler();
+        if (endpoint.SocketPath is { } socketPath)
+        {
+            handler.ConnectCallback = async (_, token) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), token).ConfigureAwait(false);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+            _uri = new Uri("http://localhost" + (endpoint.HttpPath.StartsWith('/') ? endpoint.HttpPath : "/" + endpoint.HttpPath));
+        }
+        else
+        {
+            _uri = Uri.TryCreate(endpoint.HttpPath, UriKind.Absolute, out var absolute)
+                ? absolute
+                : throw new ArgumentException($"Without a socket path the RPC httpPath must be an absolute URL (was \"{endpoint.HttpPath}\").", nameof(endpoint));
+        }
+
+        _http = new HttpClient(handler) { Timeout = timeout };
+    }
+
+    /// <inheritdoc />
+    public string Name => "protocolupgrade.UpgradeStatus";
+
+    /// <inheritdoc />
+    public async ValueTask<UpgradeRequest?> PollAsync(RunConfig runConfig, CancellationToken cancellationToken)
+    {
+        var body = string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"{{\"jsonrpc\":\"2.0\",\"method\":\"protocolupgrade.UpgradeStatus\",\"params\":[],\"id\":{Interlocked.Increment(ref _id)}}}");
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        using var response = await _http.PostAsync(_uri, content, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+        using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var root = json.RootElement;
+        if (root.TryGetProperty("error", out var error) && error.ValueKind != JsonValueKind.Null)
+        {
+            throw new HttpRequestException($"upgrade status RPC error: {error}");
+        }
+
+        var result = root.GetProperty("result");
+        if (!result.TryGetProperty("ReadyToUpgrade", out var ready) || !ready.GetBoolean())
+        {
+            return null;
+        }
+
+        var info = result.GetProperty("AcceptedReleaseInfo");
+        return new UpgradeRequest(
+            info.GetProperty("VegaReleaseTag").GetString() ?? string.Empty,
+            info.TryGetProperty("UpgradeBlockHeight", out var height) ? height.GetInt64() : 0,
+            Name);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _http.Dispose();
+}
