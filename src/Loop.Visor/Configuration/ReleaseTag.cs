@@ -29,7 +29,7 @@ public static partial class ReleaseTag
 
     private static string Printable(string tag) => new(tag.Select(c => char.IsControl(c) ? '?' : c).Take(160).ToArray());
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}\z")]
     private static partial Regex Plain();
 }
 

@@ -114,8 +114,8 @@ public sealed class VisorHome
         File.CreateSymbolicLink(temp, target);
         try
         {
-            // rename(2) replaces the old link in one step.
-            File.Move(temp, link, overwrite: true);
+            // rename(2) replaces the old link in one step: current never disappears.
+            Loop.Visor.Running.Posix.Rename(temp, link);
         }
         catch
         {

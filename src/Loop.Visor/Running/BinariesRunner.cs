@@ -110,7 +110,7 @@ public sealed partial class BinariesRunner : IBinariesRunner
         foreach (var (spec, process) in running.Where(r => !HasExited(r.Process)))
         {
             LogStopping(_logger, spec.Name, process.Id);
-            Signals.Terminate(process.Id);
+            Posix.Terminate(process.Id);
         }
 
         var allExited = Task.WhenAll(running.Select(r => r.Process.WaitForExitAsync(CancellationToken.None)));

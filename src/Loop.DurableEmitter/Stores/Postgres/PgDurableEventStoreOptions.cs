@@ -40,7 +40,7 @@ public sealed partial class PgDurableEventStoreOptions
         return Enum.IsDefined(BatchInsertMode) ? null : $"PgDurableEventStoreOptions.BatchInsertMode {BatchInsertMode} is not defined.";
     }
 
-    [GeneratedRegex("^[a-z_][a-z0-9_]{0,47}$")]
+    [GeneratedRegex(@"^[a-z_][a-z0-9_]{0,47}\z")]
     private static partial Regex Identifier();
 }
 

@@ -1,0 +1,52 @@
+namespace Loop.Visor.Tests;
+
+/// <summary>A Visor home in a temp folder with shell-script stand-ins for the node binaries.</summary>
+public sealed class TempHome : IDisposable
+{
+    public TempHome(bool init = true)
+    {
+        Parent = Path.Combine(Path.GetTempPath(), $"loop-visor-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Parent);
+        Root = Path.Combine(Parent, "home");
+        Home = init ? VisorHome.Init(Root) : new VisorHome(Root);
+    }
+
+    public string Parent { get; }
+
+    public string Root { get; }
+
+    public VisorHome Home { get; }
+
+    /// <summary>Writes an executable script and returns its path.</summary>
+    public static string Script(string folder, string name, string body)
+    {
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, name);
+        File.WriteAllText(path, "#!/bin/sh\n" + body + "\n");
+        File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
+        return path;
+    }
+
+    /// <summary>Makes a version folder whose one process ("vega") runs <paramref name="body"/>.</summary>
+    public string Version(string name, string body, string? folderName = null)
+    {
+        var folder = Path.Combine(Root, folderName ?? name);
+        Script(folder, "node.sh", body);
+        RunConfigFile.Write(folder, new RunConfig(name, [new ProcessSpec("vega", "node.sh", ["--height", VisorService.UpgradeHeightPlaceholder])]));
+        return folder;
+    }
+
+    public void WriteConfig(string extra = "") =>
+        File.WriteAllText(Home.ConfigPath, "maxNumberOfRestarts = 3\nrestartsDelaySeconds = 5\nstopSignalTimeoutSeconds = 5\n" + extra);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Parent, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
