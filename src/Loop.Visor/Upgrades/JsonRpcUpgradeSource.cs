@@ -65,17 +65,30 @@ public sealed class JsonRpcUpgradeSource : IUpgradeSource, IDisposable
             throw new HttpRequestException($"upgrade status RPC error: {error}");
         }
 
-        var result = root.GetProperty("result");
-        if (!result.TryGetProperty("ReadyToUpgrade", out var ready) || !ready.GetBoolean())
+        // Vega answers with Go field names (PascalCase); accept any casing.
+        if (Property(root, "result") is not { ValueKind: JsonValueKind.Object } result
+            || Property(result, "ReadyToUpgrade") is not { ValueKind: JsonValueKind.True })
         {
             return null;
         }
 
-        var info = result.GetProperty("AcceptedReleaseInfo");
-        return new UpgradeRequest(
-            info.GetProperty("VegaReleaseTag").GetString() ?? string.Empty,
-            info.TryGetProperty("UpgradeBlockHeight", out var height) ? height.GetInt64() : 0,
-            Name);
+        var info = Property(result, "AcceptedReleaseInfo");
+        var tag = info is { } i && Property(i, "VegaReleaseTag") is { ValueKind: JsonValueKind.String } t ? t.GetString() : null;
+        var height = info is { } j && Property(j, "UpgradeBlockHeight") is { ValueKind: JsonValueKind.Number } h ? h.GetInt64() : 0;
+        return new UpgradeRequest(tag ?? string.Empty, height, Name);
+    }
+
+    private static JsonElement? Property(JsonElement element, string name)
+    {
+        foreach (var property in element.EnumerateObject())
+        {
+            if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return property.Value;
+            }
+        }
+
+        return null;
     }
 
     /// <inheritdoc />
