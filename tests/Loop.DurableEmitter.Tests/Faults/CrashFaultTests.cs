@@ -105,21 +105,7 @@ public sealed class CrashFaultTests : IAsyncLifetime
             $"every one of the {killedAt} acknowledged events at the ingress");
     }
 
-    private static Process StartCrashHost(string connectionString, string table, string endpoint)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "Loop.DurableEmitter.CrashHost", "bin",
-            new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name, "net10.0", "Loop.DurableEmitter.CrashHost.dll");
-        File.Exists(dll).Should().BeTrue($"the crash host is built at {dll}");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.GetFullPath(dll));
-        start.ArgumentList.Add(connectionString);
-        start.ArgumentList.Add(table);
-        start.ArgumentList.Add(endpoint);
-        return Process.Start(start)!;
-    }
+    private static Process StartCrashHost(string connectionString, string table, string endpoint) =>
+        BuiltProgram.Start(
+            BuiltProgram.Path("tests/Loop.DurableEmitter.CrashHost", "Loop.DurableEmitter.CrashHost.dll"), connectionString, table, endpoint);
 }
