@@ -14,6 +14,7 @@ namespace Loop.Visor.Cli
               loop-visor init --home <folder> [--with-data-node]
               loop-visor run --home <folder>
               loop-visor add-upgrade --home <folder> <tag> <binary or folder> [--height <n>]
+              loop-visor prepare-upgrade --home <folder> <tag>
               loop-visor status --home <folder>
               loop-visor version
             """;
@@ -33,11 +34,17 @@ namespace Loop.Visor.Cli
                     "init" => Init(rest),
                     "run" => await RunVisorAsync(rest),
                     "add-upgrade" => AddUpgrade(rest),
+                    "prepare-upgrade" => await PrepareUpgradeAsync(rest),
                     "status" => Status(rest),
                     "version" => Version(),
                     "--help" or "-h" or "help" => Print(Usage),
                     _ => Fail($"unknown command \"{args[0]}\"\n{Usage}"),
                 };
+            }
+            catch (InstallException ex)
+            {
+                Console.Error.WriteLine($"loop-visor: {ex.Message}");
+                return VisorExitCodes.UpgradeFailed;
             }
             catch (Exception ex) when (ex is VisorConfigException or VisorHomeException or InvalidReleaseTagException or UsageException or IOException)
             {
@@ -77,6 +84,22 @@ namespace Loop.Visor.Cli
 
             var folder = VersionInstaller.AddUpgrade(home, VisorConfigFile.Load(home.ConfigPath), positional[0], positional[1], height);
             Console.WriteLine($"added {positional[0]} in {folder}");
+            return 0;
+        }
+
+        /// <summary>Downloads and installs a version ahead of its upgrade height, so the switch does not wait for the network.</summary>
+        private static async Task<int> PrepareUpgradeAsync(List<string> args)
+        {
+            var home = new VisorHome(Home(args));
+            var positional = Positional(args, "home");
+            if (positional.Count != 1)
+            {
+                throw new UsageException("prepare-upgrade needs <tag>");
+            }
+
+            using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
+            var folder = await new ReleaseInstaller(http).InstallAsync(home, VisorConfigFile.Load(home.ConfigPath), positional[0]);
+            Console.WriteLine($"installed {positional[0]} in {folder}");
             return 0;
         }
 

@@ -28,6 +28,7 @@ public sealed partial class VisorService : IDisposable
     private readonly VisorMetrics _metrics;
     private readonly RestartPolicy _policy = new();
     private readonly HashSet<(string Tag, long Height)> _refused = [];
+    private readonly HttpClient _downloads = new() { Timeout = TimeSpan.FromMinutes(2) };
 
     /// <summary>Creates the supervisor for the home folder at <paramref name="home"/>.</summary>
     /// <exception cref="VisorConfigException">config.toml is invalid.</exception>
@@ -94,7 +95,11 @@ public sealed partial class VisorService : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _metrics.Dispose();
+    public void Dispose()
+    {
+        _metrics.Dispose();
+        _downloads.Dispose();
+    }
 
     private async Task<int> RunCoreAsync(CancellationToken cancellationToken)
     {
@@ -133,6 +138,13 @@ public sealed partial class VisorService : IDisposable
             if (target is not null)
             {
                 await StopForUpgradeAsync(run, running).ConfigureAwait(false);
+                if (!await RunPreUpgradeHookAsync(request!, cancellationToken).ConfigureAwait(false))
+                {
+                    // The old version starts again; the refused upgrade is not retried.
+                    justUpgraded = null;
+                    continue;
+                }
+
                 _home.SwitchCurrent(target);
                 _policy.Reset();
                 _metrics.Upgraded(request!.Tag);
@@ -193,7 +205,7 @@ public sealed partial class VisorService : IDisposable
                 return (first, watch, null, null, code);
             }
 
-            if (PrepareUpgrade(outcome.Upgrade!) is { } target)
+            if (await PrepareUpgradeAsync(outcome.Upgrade!, cancellationToken).ConfigureAwait(false) is { } target)
             {
                 return (first, watch, target, outcome.Upgrade, null);
             }
@@ -253,40 +265,92 @@ public sealed partial class VisorService : IDisposable
         return new WatchOutcome(null, VisorExitCodes.Stopped);
     }
 
-    /// <summary>Validates the tag and finds the version folder before anything is stopped; null refuses the upgrade.</summary>
-    private string? PrepareUpgrade(UpgradeRequest request)
+    /// <summary>
+    /// Validates the tag, finds (or installs) the version folder and checks its run config, binaries and, when
+    /// configured, the binary's version, all before anything is stopped. Null refuses the upgrade.
+    /// </summary>
+    private async Task<string?> PrepareUpgradeAsync(UpgradeRequest request, CancellationToken cancellationToken)
     {
-        string folder;
         try
         {
-            folder = _home.VersionFolder(request.Tag, Config);
+            var folder = _home.VersionFolder(request.Tag, Config);
+            if (!File.Exists(Path.Combine(folder, RunConfigFile.FileName)))
+            {
+                if (!Config.AutoInstall.Enabled)
+                {
+                    throw new InstallException($"version {request.Tag} has no {RunConfigFile.FileName} in {folder} (add it with add-upgrade, or enable autoInstall)");
+                }
+
+                LogInstalling(_logger, request.Tag);
+                await new ReleaseInstaller(_downloads).InstallAsync(_home, Config, request.Tag, cancellationToken).ConfigureAwait(false);
+            }
+
+            var runConfig = RunConfigFile.Load(folder);
+            foreach (var process in runConfig.Processes)
+            {
+                BinariesRunner.Check(process);
+            }
+
+            if (Config.CheckBinaryVersion)
+            {
+                await CheckVersionAsync(runConfig.Processes[0], request.Tag, cancellationToken).ConfigureAwait(false);
+            }
+
+            return folder;
         }
-        catch (InvalidReleaseTagException ex)
+        catch (Exception ex) when (ex is InvalidReleaseTagException or InstallException or VisorConfigException or VisorBinaryException or HttpRequestException or IOException or TimeoutException)
         {
             LogUpgradeRefused(_logger, ex.Message, request.Source);
             _refused.Add((request.Tag, request.Height));
             return null;
         }
+    }
 
-        if (!File.Exists(Path.Combine(folder, RunConfigFile.FileName)))
+    private static async Task CheckVersionAsync(ProcessSpec binary, string tag, CancellationToken cancellationToken)
+    {
+        var (code, output) = await Running.ProgramCall.RunAsync(binary.Path, ["version", "--output", "json"], TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        string? version = null;
+        try
         {
-            LogUpgradeRefused(_logger, $"version {request.Tag} has no {RunConfigFile.FileName} in {folder} (add it with add-upgrade)", request.Source);
-            _refused.Add((request.Tag, request.Height));
-            return null;
+            using var json = System.Text.Json.JsonDocument.Parse(output);
+            version = json.RootElement.TryGetProperty("version", out var v) ? v.GetString() : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+        }
+
+        if (code != 0 || version != tag)
+        {
+            throw new InstallException($"{binary.Path} version --output json reported \"{version}\" (exit {code}), not {tag}");
+        }
+    }
+
+    /// <summary>Runs the pre-upgrade hook with tag and height; false cancels the switch.</summary>
+    private async Task<bool> RunPreUpgradeHookAsync(UpgradeRequest request, CancellationToken cancellationToken)
+    {
+        if (Config.PreUpgradeHook.Length == 0)
+        {
+            return true;
         }
 
         try
         {
-            RunConfigFile.Load(folder);
+            var (code, _) = await Running.ProgramCall.RunAsync(
+                Config.PreUpgradeHook, [request.Tag, request.Height.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
+            if (code == 0)
+            {
+                return true;
+            }
+
+            LogUpgradeRefused(_logger, $"the pre-upgrade hook {Config.PreUpgradeHook} exited {code}", request.Source);
         }
-        catch (VisorConfigException ex)
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or TimeoutException or InvalidOperationException)
         {
-            LogUpgradeRefused(_logger, ex.Message, request.Source);
-            _refused.Add((request.Tag, request.Height));
-            return null;
+            LogUpgradeRefused(_logger, $"the pre-upgrade hook {Config.PreUpgradeHook} failed: {ex.Message}", request.Source);
         }
 
-        return folder;
+        _refused.Add((request.Tag, request.Height));
+        return false;
     }
 
     private async Task StopForUpgradeAsync(Task<BinariesExit> run, CancellationTokenSource running)
@@ -402,6 +466,9 @@ public sealed partial class VisorService : IDisposable
 
     [LoggerMessage(EventId = 311, Level = LogLevel.Error, Message = "stopping for the upgrade failed ({Reason}); killing the set")]
     private static partial void LogStopFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 313, Level = LogLevel.Information, Message = "version {Tag} is not installed: installing it from its release")]
+    private static partial void LogInstalling(ILogger logger, string tag);
 
     [LoggerMessage(EventId = 312, Level = LogLevel.Critical, Message = "{Reason}")]
     private static partial void LogFatal(ILogger logger, string reason);

@@ -44,7 +44,8 @@ public sealed class ConfigTests
     [InlineData("\n\nrestartsDelaySeconds = -1\n", 3, "restartsDelaySeconds", "out of range")]
     [InlineData("[autoInstall]\nenabled = \"yes\"\n", 2, "autoInstall.enabled", "expected true or false")]
     [InlineData("[upgradeFolders]\n\"../etc\" = \"x\"\n", 2, "upgradeFolders.../etc", "\"..\"")]
-    [InlineData("[autoInstall]\nenabled = true\n", 2, "autoInstall.checksum", "needs a checksum")]
+    [InlineData("[autoInstall]\nenabled = true\nassetUrlTemplate = \"http://x/{tag}\"\n", 2, "autoInstall.checksum", "needs a checksum")]
+    [InlineData("[autoInstall]\nenabled = true\nchecksum = \"sha256:00\"\n", 2, "autoInstall.releaseApiUrl", "needs releaseApiUrl or assetUrlTemplate")]
     [InlineData("maxNumberOfRestarts = \n", 1, null, "expecting a value")]
     public void Bad_files_name_the_file_line_and_key(string text, int line, string? key, string problem)
     {

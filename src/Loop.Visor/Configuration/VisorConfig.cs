@@ -40,6 +40,18 @@ public sealed record VisorConfig
     /// <summary>The cosmovisor-style upgrade file, relative to the home folder. Default <c>data/upgrade-info.json</c>.</summary>
     public string UpgradeInfoPath { get; init; } = "data/upgrade-info.json";
 
+    /// <summary>
+    /// An executable run after the old version stopped and before <c>current</c> switches, with the tag and height as
+    /// arguments (backups, migrations). A non-zero exit cancels the switch and the old version starts again. Empty: none.
+    /// </summary>
+    public string PreUpgradeHook { get; init; } = string.Empty;
+
+    /// <summary>
+    /// Before switching, run the new version's first binary with <c>version --output json</c> and require
+    /// <c>{"version": "&lt;tag&gt;"}</c>, as Vega Visor does. Default false.
+    /// </summary>
+    public bool CheckBinaryVersion { get; init; }
+
     /// <summary>Release tag → folder (relative to home, or absolute). An unmapped tag uses <c>home/&lt;tag&gt;</c>.</summary>
     public IReadOnlyDictionary<string, string> UpgradeFolders { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
@@ -53,7 +65,10 @@ public sealed record AutoInstallConfig
     /// <summary>Download a missing version at upgrade time. Default false.</summary>
     public bool Enabled { get; init; }
 
-    /// <summary>A GitHub-releases compatible API base URL (<c>…/repos/&lt;owner&gt;/&lt;repo&gt;</c>), or empty.</summary>
+    /// <summary>
+    /// A GitHub-releases compatible API base URL (<c>https://api.github.com/repos/&lt;owner&gt;/&lt;repo&gt;</c>): the
+    /// release is read from <c>{releaseApiUrl}/releases/tags/{tag}</c>. Empty when <see cref="AssetUrlTemplate"/> is used.
+    /// </summary>
     public string ReleaseApiUrl { get; init; } = string.Empty;
 
     /// <summary>A direct URL template with <c>{tag}</c>, <c>{os}</c> and <c>{arch}</c>, used instead of the API when set.</summary>
@@ -65,7 +80,11 @@ public sealed record AutoInstallConfig
     /// <summary>The binary inside the asset; empty when the asset is the binary.</summary>
     public string BinaryName { get; init; } = string.Empty;
 
-    /// <summary>The checksum asset's name (<c>sha256sum</c> format), or a fixed <c>sha256:&lt;hex&gt;</c>.</summary>
+    /// <summary>
+    /// Where the expected SHA-256 comes from: <c>sha256:&lt;hex&gt;</c>, the name of a release asset, or a URL template
+    /// (<c>{tag}</c>, <c>{os}</c>, <c>{arch}</c>) of a file in <c>sha256sum</c> format (<c>&lt;hex&gt;  &lt;file name&gt;</c> lines,
+    /// or one bare hash).
+    /// </summary>
     public string Checksum { get; init; } = string.Empty;
 
     /// <summary>Install without a checksum. Unsafe: anyone who can answer for the release source chooses the binary.</summary>

@@ -35,6 +35,8 @@ public static class VisorConfigFile
         Line(b, "stopSignalTimeoutSeconds", config.StopSignalTimeoutSeconds);
         Line(b, "upgradeRollbackWindowSeconds", config.UpgradeRollbackWindowSeconds);
         Line(b, "upgradeInfoPath", Quote(config.UpgradeInfoPath));
+        Line(b, "preUpgradeHook", Quote(config.PreUpgradeHook));
+        Line(b, "checkBinaryVersion", config.CheckBinaryVersion ? "true" : "false");
         b.AppendLine();
         b.AppendLine("# Release tag = folder (relative to the home folder, or absolute). Unmapped tags use <home>/<tag>.");
         b.AppendLine("[upgradeFolders]");
@@ -86,6 +88,8 @@ public static class VisorConfigFile
             StopSignalTimeoutSeconds = (int)doc.Integer("stopSignalTimeoutSeconds", d.StopSignalTimeoutSeconds, 0, 3_600),
             UpgradeRollbackWindowSeconds = (int)doc.Integer("upgradeRollbackWindowSeconds", d.UpgradeRollbackWindowSeconds, 0, 86_400),
             UpgradeInfoPath = doc.String("upgradeInfoPath", d.UpgradeInfoPath)!,
+            PreUpgradeHook = doc.String("preUpgradeHook", d.PreUpgradeHook)!,
+            CheckBinaryVersion = doc.Boolean("checkBinaryVersion", d.CheckBinaryVersion),
             UpgradeFolders = folders,
             AutoInstall = new AutoInstallConfig
             {
@@ -99,6 +103,16 @@ public static class VisorConfigFile
             },
         };
         doc.EnsureAllRead();
+        if (config.AutoInstall.Enabled && config.AutoInstall.ReleaseApiUrl.Length == 0 && config.AutoInstall.AssetUrlTemplate.Length == 0)
+        {
+            throw doc.Bad("autoInstall.releaseApiUrl", doc.LineOf("autoInstall", "enabled"), "auto install needs releaseApiUrl or assetUrlTemplate");
+        }
+
+        if (config.AutoInstall.Enabled && config.AutoInstall.ReleaseApiUrl.Length > 0 && config.AutoInstall.AssetName.Length == 0)
+        {
+            throw doc.Bad("autoInstall.assetName", doc.LineOf("autoInstall", "enabled"), "auto install from a release API needs assetName");
+        }
+
         if (config.AutoInstall.Enabled && config.AutoInstall.Checksum.Length == 0 && checksumRequired)
         {
             throw doc.Bad("autoInstall.checksum", doc.LineOf("autoInstall", "enabled"), "auto install needs a checksum (or unsafeAllowMissingChecksum = true)");

@@ -139,7 +139,8 @@ public sealed partial class BinariesRunner : IBinariesRunner
         }
     }
 
-    private static void Check(ProcessSpec spec)
+    /// <summary>Throws <see cref="VisorBinaryException"/> unless the binary exists, is a file and is executable.</summary>
+    internal static void Check(ProcessSpec spec)
     {
         if (Directory.Exists(spec.Path))
         {

@@ -32,20 +32,10 @@ public static class VersionInstaller
         }
         else if (File.Exists(source))
         {
-            var template = RunConfigFile.Load(File.Exists(Path.Combine(home.CurrentLink, RunConfigFile.FileName)) ? home.CurrentFolder() : home.GenesisFolder);
             Directory.CreateDirectory(folder);
             var binary = Path.Combine(folder, Path.GetFileName(source));
             File.Copy(source, binary);
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(binary, File.GetUnixFileMode(binary) | UnixFileMode.UserExecute | UnixFileMode.GroupExecute);
-            }
-
-            RunConfigFile.Write(folder, template with
-            {
-                Name = tag,
-                Processes = template.Processes.Select(p => p with { Path = Path.GetFileName(source) }).ToArray(),
-            });
+            WriteDerivedRunConfig(home, folder, tag, Path.GetFileName(source));
         }
         else
         {
@@ -60,6 +50,24 @@ public static class VersionInstaller
         return folder;
     }
 
+    /// <summary>
+    /// Writes <paramref name="folder"/>'s run config from the running version's (or genesis's), named
+    /// <paramref name="tag"/> and with every process pointed at <paramref name="binary"/> (relative to the folder), and
+    /// makes the binary executable, as Vega Visor's auto install does.
+    /// </summary>
+    public static void WriteDerivedRunConfig(VisorHome home, string folder, string tag, string binary)
+    {
+        ArgumentNullException.ThrowIfNull(home);
+        var template = RunConfigFile.Load(File.Exists(Path.Combine(home.CurrentLink, RunConfigFile.FileName)) ? home.CurrentFolder() : home.GenesisFolder);
+        var path = Path.Combine(folder, binary);
+        File.SetUnixFileMode(path, File.GetUnixFileMode(path) | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.UserRead);
+        RunConfigFile.Write(folder, template with
+        {
+            Name = tag,
+            Processes = template.Processes.Select(p => p with { Path = binary }).ToArray(),
+        });
+    }
+
     private static void CopyFolder(string from, string to)
     {
         Directory.CreateDirectory(to);
@@ -68,10 +76,7 @@ public static class VersionInstaller
             var target = Path.Combine(to, Path.GetRelativePath(from, file));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target);
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(target, File.GetUnixFileMode(file));
-            }
+            File.SetUnixFileMode(target, File.GetUnixFileMode(file));
         }
     }
 }
