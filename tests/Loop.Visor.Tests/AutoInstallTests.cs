@@ -48,8 +48,7 @@ public sealed class AutoInstallTests : IAsyncLifetime, IDisposable
         }
     }
 
-    private async Task AdvanceUntilAsync(Func<bool> condition, string what) =>
-        await Eventually.WaitAsync(() => { if (condition()) { return true; } _time.Advance(TimeSpan.FromSeconds(2)); return false; }, what);
+    private Task AdvanceUntilAsync(Func<bool> condition, string what) => _time.AdvanceUntilAsync(condition, what);
 
     [Fact]
     public async Task An_upgrade_installs_a_verified_tar_gz_release_and_runs_it()

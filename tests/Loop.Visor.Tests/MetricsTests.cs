@@ -45,7 +45,7 @@ public sealed class MetricsTests : IDisposable
 
         Directory.CreateDirectory(Path.Combine(_temp.Root, "data"));
         await File.WriteAllTextAsync(Path.Combine(_temp.Root, "data", "upgrade-info.json"), JsonSerializer.Serialize(new { name = "v2", height = 1 }));
-        await Eventually.WaitAsync(() => { time.Advance(TimeSpan.FromSeconds(2)); return started.Contains("v2") && visor.Runner.ProcessIds.Count == 1; }, "v2 running");
+        await time.AdvanceUntilAsync(() => started.Contains("v2") && visor.Runner.ProcessIds.Count == 1, "v2 running");
         up.RecordObservableInstruments();
         version.RecordObservableInstruments();
         up.LastMeasurement!.Value.Should().Be(1);
@@ -53,7 +53,7 @@ public sealed class MetricsTests : IDisposable
         upgrades.LastMeasurement!.Tags["version"].Should().Be("v2");
 
         await File.WriteAllTextAsync(Path.Combine(_temp.Root, "data", "upgrade-info.json"), JsonSerializer.Serialize(new { name = "v3", height = 2 }));
-        await Eventually.WaitAsync(() => { time.Advance(TimeSpan.FromSeconds(2)); return rollbacks.GetMeasurementSnapshot().Count == 1; }, "v3 rolled back");
+        await time.AdvanceUntilAsync(() => rollbacks.GetMeasurementSnapshot().Count == 1, "v3 rolled back");
         rollbacks.LastMeasurement!.Tags["version"].Should().Be("v3");
         upgrades.GetMeasurementSnapshot().Should().HaveCount(2);
 

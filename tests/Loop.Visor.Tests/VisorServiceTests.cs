@@ -31,20 +31,7 @@ public sealed class VisorServiceTests : IDisposable
         return service;
     }
 
-    /// <summary>Moves the fake clock a poll at a time until <paramref name="condition"/> holds.</summary>
-    private async Task AdvanceUntilAsync(Func<bool> condition, string what, TimeSpan? step = null) =>
-        await Eventually.WaitAsync(
-            () =>
-            {
-                if (condition())
-                {
-                    return true;
-                }
-
-                _time.Advance(step ?? TimeSpan.FromSeconds(2));
-                return false;
-            },
-            what);
+    private Task AdvanceUntilAsync(Func<bool> condition, string what) => _time.AdvanceUntilAsync(condition, what);
 
     private async Task WriteUpgradeInfoAsync(string name, long height)
     {
