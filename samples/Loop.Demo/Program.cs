@@ -1,7 +1,7 @@
 // The Loop demo host. With no setup it:
 //  - hosts a Chip Ingress compatible gRPC service on 127.0.0.1:5081 that prints what it receives,
 //  - emits a few events a second through the durable emitter (in-memory store) to that ingress,
-//  - serves Prometheus metrics on http://127.0.0.1:5080/metrics and health on /health.
+//  - serves Prometheus metrics on http://127.0.0.1:5080/metrics, discovery on /discovery and health on /health.
 using System.Net;
 using Loop.Demo;
 using Loop.DurableEmitter;
@@ -26,11 +26,13 @@ builder.Services
     .UseInMemoryStore()
     .UseGrpcIngress(o => o.Endpoint = $"{demo.BindAddress}:{demo.IngressPort}");
 builder.Services.AddHostedService<TickProducer>();
+builder.Services.AddLoopPlugins();
 builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(DurableEmitter.MeterName).AddPrometheusExporter());
 
 var app = builder.Build();
 app.MapGrpcService<DemoIngress>();
 app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapHealthChecks("/health");
+app.MapLoopPluginEndpoints(o => o.DiscoveryPort = demo.HttpPort);
 app.Lifetime.ApplicationStarted.Register(() => DemoLog.Started(app.Logger, demo.BindAddress, demo.IngressPort, demo.HttpPort));
 await app.RunAsync();
