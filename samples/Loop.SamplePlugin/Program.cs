@@ -1,0 +1,68 @@
+// A sample LOOP plugin. Run by a host, it serves Echo over the go-plugin protocol and counts calls on /metrics.
+// Flags for fault tests: --crash-after N (exit 3 after N calls), --hang-after N (stop answering and report
+// NOT_SERVING after N calls), --no-handshake (never start serving).
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.HealthCheck;
+using Loop.Plugins;
+using Loop.Sample.V1;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+if (args.Contains("--no-handshake"))
+{
+    await Task.Delay(Timeout.Infinite);
+}
+
+var behaviour = new Behaviour(Flag(args, "--crash-after"), Flag(args, "--hang-after"));
+return await LoopPluginServer.RunAsync(new LoopPluginServerOptions
+{
+    Handshake = SampleHandshake.Config,
+    ConfigureServices = services => services.AddSingleton(behaviour),
+    MapServices = endpoints => endpoints.MapGrpcService<EchoService>(),
+    Meters = [EchoService.MeterName],
+});
+
+static int? Flag(string[] args, string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : null;
+}
+
+/// <summary>The handshake the sample plugin and its hosts share.</summary>
+internal static class SampleHandshake
+{
+    public static readonly HandshakeConfig Config = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
+}
+
+/// <summary>Fault injection from the command line.</summary>
+internal sealed record Behaviour(int? CrashAfter, int? HangAfter);
+
+/// <summary>Echoes text and counts calls (metric <c>super_great_counter</c>).</summary>
+internal sealed class EchoService(Behaviour behaviour, HealthServiceImpl health) : Echo.EchoBase
+{
+    public const string MeterName = "Loop.SamplePlugin";
+    private static readonly Meter Meter = new(MeterName);
+    private static readonly Counter<long> Calls = Meter.CreateCounter<long>("super_great_counter");
+    private static long _calls;
+
+    public override async Task<EchoReply> Say(EchoRequest request, ServerCallContext context)
+    {
+        var n = Interlocked.Increment(ref _calls);
+        Calls.Add(1);
+        if (behaviour.CrashAfter is { } crash && n > crash)
+        {
+            Environment.Exit(3);
+        }
+
+        if (behaviour.HangAfter is { } hang && n > hang)
+        {
+            health.SetStatus("plugin", HealthCheckResponse.Types.ServingStatus.NotServing);
+            await Task.Delay(Timeout.Infinite, context.CancellationToken);
+        }
+
+        return new EchoReply { Text = request.Text, Calls = n };
+    }
+}

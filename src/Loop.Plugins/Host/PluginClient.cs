@@ -1,0 +1,270 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using Loop.Plugins.Protocol;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Loop.Plugins;
+
+/// <summary>
+/// The host's end of one plugin process over the go-plugin protocol: it launches the process with the handshake
+/// variables, reads the handshake line, connects gRPC to the plugin's socket, forwards the plugin's stderr (hclog) to the
+/// logger, and stops it gracefully. Works with .NET plugins built on <see cref="LoopPluginServer"/> and Go plugins.
+/// </summary>
+public sealed partial class PluginClient : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ILogger _logger;
+    private readonly PluginClientOptions _options;
+    private readonly AsyncDuplexStreamingCall<ConnInfo, ConnInfo> _broker;
+    private int _killed;
+
+    private PluginClient(string name, Process process, HandshakeLine handshake, GrpcChannel channel, PluginClientOptions options, ILogger logger)
+    {
+        Name = name;
+        _process = process;
+        Handshake = handshake;
+        Channel = channel;
+        _options = options;
+        _logger = logger;
+        Exited = process.WaitForExitAsync();
+
+        // Go plugins block their broker sends until the host opens this stream.
+        _broker = new GRPCBroker.GRPCBrokerClient(channel).StartStream();
+    }
+
+    /// <summary>The plugin's name (its executable's base name).</summary>
+    public string Name { get; }
+
+    /// <summary>The handshake the plugin printed.</summary>
+    public HandshakeLine Handshake { get; }
+
+    /// <summary>The gRPC channel to the plugin's services.</summary>
+    public GrpcChannel Channel { get; }
+
+    /// <summary>The plugin's process id.</summary>
+    public int ProcessId => _process.Id;
+
+    /// <summary>Completes when the plugin process exits.</summary>
+    public Task Exited { get; }
+
+    /// <summary>Launches a plugin and completes its handshake.</summary>
+    /// <param name="start">The process start (from <see cref="LoopCommands.RegisterLoop"/>); handshake variables are added.</param>
+    /// <param name="handshake">The cookie and the versions the host speaks.</param>
+    /// <param name="options">Timeouts and the port range.</param>
+    /// <param name="logger">Receives the plugin's stderr, by level.</param>
+    /// <param name="cancellationToken">Cancels the start (the process is killed).</param>
+    /// <exception cref="PluginHandshakeException">Exited early, timed out, bad line, incompatible version.</exception>
+    public static async Task<PluginClient> StartAsync(
+        ProcessStartInfo start, HandshakeConfig handshake, PluginClientOptions? options = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        ArgumentNullException.ThrowIfNull(handshake);
+        options ??= new PluginClientOptions();
+        logger ??= NullLogger.Instance;
+        start.UseShellExecute = false;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.Environment[handshake.MagicCookieKey] = handshake.MagicCookieValue;
+        start.Environment["PLUGIN_MIN_PORT"] = options.MinPort.ToString(CultureInfo.InvariantCulture);
+        start.Environment["PLUGIN_MAX_PORT"] = options.MaxPort.ToString(CultureInfo.InvariantCulture);
+        start.Environment[HandshakeConfig.ProtocolVersionsVariable] = string.Join(',', handshake.ProtocolVersions);
+
+        var name = Path.GetFileName(start.FileName);
+        var process = Process.Start(start) ?? throw new PluginHandshakeException($"could not start {start.FileName}");
+        var stderr = new HclogReader();
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                var entry = stderr.Read(line);
+                LogPlugin(logger, entry.Level, name, entry.Message);
+            }
+        };
+        process.BeginErrorReadLine();
+
+        HandshakeLine line;
+        try
+        {
+            line = await ReadHandshakeAsync(process, name, options.StartTimeout, cancellationToken).ConfigureAwait(false);
+            if (!handshake.ProtocolVersions.Contains(line.AppProtocolVersion))
+            {
+                throw new PluginHandshakeException(
+                    $"Incompatible API version with plugin. Plugin version: {line.AppProtocolVersion}, Client versions: [{string.Join(' ', handshake.ProtocolVersions)}]");
+            }
+
+            if (line.ServerCertificate is not null)
+            {
+                throw new PluginHandshakeException("the plugin offers AutoMTLS, which this host does not use yet; start the plugin without PLUGIN_CLIENT_CERT");
+            }
+        }
+        catch
+        {
+            KillProcess(process);
+            throw;
+        }
+
+        // After the handshake, anything the plugin prints on stdout is only logged.
+        _ = DrainStdoutAsync(process, name, logger);
+        var channel = Connect(line);
+        LogStarted(logger, name, process.Id, line.Address, line.AppProtocolVersion);
+        return new PluginClient(name, process, line, channel, options, logger);
+    }
+
+    /// <summary>Checks the plugin's <c>grpc.health.v1</c> status of service <c>plugin</c>.</summary>
+    public async Task<bool> PingAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (Exited.IsCompleted)
+        {
+            return false;
+        }
+
+        try
+        {
+            var reply = await new Health.HealthClient(Channel)
+                .CheckAsync(new HealthCheckRequest { Service = "plugin" }, deadline: Deadline(timeout), cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
+            return reply.Status == HealthCheckResponse.Types.ServingStatus.Serving;
+        }
+        catch (RpcException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Stops the plugin: Shutdown over gRPC (errors ignored), then SIGKILL if it has not exited within the timeout.</summary>
+    public async Task KillAsync()
+    {
+        if (Interlocked.Exchange(ref _killed, 1) == 1)
+        {
+            await Exited.ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await _broker.RequestStream.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RpcException or InvalidOperationException or IOException)
+        {
+        }
+
+        _broker.Dispose();
+        try
+        {
+            await new GRPCController.GRPCControllerClient(Channel)
+                .ShutdownAsync(new Protocol.Empty(), deadline: Deadline(_options.GracefulKillTimeout))
+                .ConfigureAwait(false);
+        }
+        catch (RpcException)
+        {
+            // A Go plugin exits before replying.
+        }
+
+        try
+        {
+            await Exited.WaitAsync(_options.GracefulKillTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            LogKilled(_logger, Name, _process.Id);
+            KillProcess(_process);
+            await Exited.ConfigureAwait(false);
+        }
+
+        Channel.Dispose();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync().ConfigureAwait(false);
+        _process.Dispose();
+    }
+
+    // gRPC deadlines are wall-clock instants: they bound real network calls, not test time.
+    private static DateTime Deadline(TimeSpan timeout) => TimeProvider.System.GetUtcNow().UtcDateTime + timeout;
+
+    private static async Task<HandshakeLine> ReadHandshakeAsync(Process process, string name, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var read = process.StandardOutput.ReadLineAsync(cancellationToken).AsTask();
+        var exited = process.WaitForExitAsync(cancellationToken);
+        var first = await Task.WhenAny(read, exited, Task.Delay(timeout, cancellationToken)).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (first == read && await read.ConfigureAwait(false) is { } line)
+        {
+            return HandshakeLine.Parse(line);
+        }
+
+        if (first == exited || first == read)
+        {
+            throw new PluginHandshakeException($"plugin {name} exited before we could connect (exit code {(process.HasExited ? process.ExitCode : -1)})");
+        }
+
+        throw new PluginHandshakeException($"timeout while waiting for plugin {name} to start ({timeout})");
+    }
+
+    private static GrpcChannel Connect(HandshakeLine line)
+    {
+        var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
+        if (line.Network == "unix")
+        {
+            var path = line.Address;
+            handler.ConnectCallback = async (_, token) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), token).ConfigureAwait(false);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+            return GrpcChannel.ForAddress("http://unused", new GrpcChannelOptions { HttpHandler = handler, MaxReceiveMessageSize = int.MaxValue, MaxSendMessageSize = int.MaxValue });
+        }
+
+        return GrpcChannel.ForAddress($"http://{line.Address}", new GrpcChannelOptions { HttpHandler = handler, MaxReceiveMessageSize = int.MaxValue, MaxSendMessageSize = int.MaxValue });
+    }
+
+    private static async Task DrainStdoutAsync(Process process, string name, ILogger logger)
+    {
+        try
+        {
+            while (await process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } line)
+            {
+                LogPlugin(logger, LogLevel.Debug, name, line);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+    }
+
+    private static void KillProcess(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    [LoggerMessage(EventId = 410, Message = "plugin.{Plugin}: {Message}")]
+    private static partial void LogPlugin(ILogger logger, LogLevel level, string plugin, string message);
+
+    [LoggerMessage(EventId = 411, Level = LogLevel.Information, Message = "plugin {Plugin} started (pid {Pid}) on {Address}, protocol version {Version}")]
+    private static partial void LogStarted(ILogger logger, string plugin, int pid, string address, int version);
+
+    [LoggerMessage(EventId = 412, Level = LogLevel.Warning, Message = "plugin {Plugin} (pid {Pid}) failed to exit gracefully; killed")]
+    private static partial void LogKilled(ILogger logger, string plugin, int pid);
+}

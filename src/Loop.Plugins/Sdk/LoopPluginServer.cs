@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Net;
+using Grpc.Health.V1;
+using Grpc.HealthCheck;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+
+namespace Loop.Plugins;
+
+/// <summary>
+/// Makes a .NET program a go-plugin compatible LOOP plugin: checks the magic cookie (printing go-plugin's message and
+/// exiting 1 on a mismatch), negotiates the app protocol version, serves gRPC on a Unix socket (health, broker,
+/// controller, stdio and the plugin's own services), prints the handshake line first and alone on stdout once it
+/// listens, serves <c>/metrics</c> on <c>CL_PROMETHEUS_PORT</c> on 127.0.0.1, and logs hclog JSON to stderr.
+/// </summary>
+public static class LoopPluginServer
+{
+    /// <summary>Runs the plugin until the host shuts it down (or <paramref name="cancellationToken"/>); returns the exit code.</summary>
+    public static async Task<int> RunAsync(LoopPluginServerOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var env = options.Environment ?? System.Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? string.Empty, StringComparer.Ordinal);
+        var stdout = options.Stdout ?? Console.Out;
+        var stderr = options.Stderr ?? Console.Error;
+        var handshake = options.Handshake;
+
+        if (!env.TryGetValue(handshake.MagicCookieKey, out var cookie) || cookie != handshake.MagicCookieValue)
+        {
+            await stderr.WriteLineAsync(HandshakeConfig.NotAPluginMessage).ConfigureAwait(false);
+            return 1;
+        }
+
+        var version = Negotiate(handshake.ProtocolVersions, env.GetValueOrDefault(HandshakeConfig.ProtocolVersionsVariable));
+        var socket = SocketPath(env);
+        int? metricsPort = env.ContainsKey(LoopEnvironment.PrometheusPort) ? LoopEnvironment.Parse(env).PrometheusPort : null;
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(new HclogLoggerProvider(stderr));
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.ListenUnixSocket(socket, l => l.Protocols = HttpProtocols.Http2);
+            if (metricsPort is { } port)
+            {
+                kestrel.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http1);
+            }
+        });
+        builder.Services.AddGrpc();
+        var health = new HealthServiceImpl();
+        health.SetStatus(string.Empty, HealthCheckResponse.Types.ServingStatus.Serving);
+        health.SetStatus("plugin", HealthCheckResponse.Types.ServingStatus.Serving);
+        builder.Services.AddSingleton(health);
+        if (metricsPort is not null)
+        {
+            builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter([.. options.Meters]).AddPrometheusExporter());
+        }
+
+        options.ConfigureServices?.Invoke(builder.Services);
+        var app = builder.Build();
+        app.MapGrpcService<HealthServiceImpl>();
+        app.MapGrpcService<ControllerService>();
+        app.MapGrpcService<BrokerService>();
+        app.MapGrpcService<StdioService>();
+        options.MapServices?.Invoke(app);
+        if (metricsPort is { } p)
+        {
+            app.MapPrometheusScrapingEndpoint("/metrics").RequireHost($"*:{p.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        // The host connects as soon as it reads the line, so it is printed only once the socket listens.
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            stdout.WriteLine(new HandshakeLine(version, "unix", socket, "grpc", null).ToString());
+            stdout.Flush();
+        });
+
+        try
+        {
+            await app.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(socket);
+        }
+
+        return 0;
+    }
+
+    /// <summary>The highest version both sides speak; with none in common the plugin's lowest, which the host then rejects.</summary>
+    public static int Negotiate(IReadOnlyList<int> plugin, string? hostVersions)
+    {
+        ArgumentNullException.ThrowIfNull(plugin);
+        var host = (hostVersions ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(v => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1)
+            .ToHashSet();
+        var common = plugin.Where(host.Contains).ToList();
+        return common.Count > 0 ? common.Max() : plugin.Min();
+    }
+
+    private static string SocketPath(IReadOnlyDictionary<string, string> env)
+    {
+        var dir = env.GetValueOrDefault("PLUGIN_UNIX_SOCKET_DIR") is { Length: > 0 } d ? d
+            : env.GetValueOrDefault("TMPDIR") is { Length: > 0 } t ? t
+            : Path.GetTempPath();
+        return Path.Combine(dir, "plugin" + Random.Shared.NextInt64(1_000_000_000, 9_999_999_999).ToString(CultureInfo.InvariantCulture));
+    }
+}

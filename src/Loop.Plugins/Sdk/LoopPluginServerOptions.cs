@@ -1,0 +1,29 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Loop.Plugins;
+
+/// <summary>What a .NET plugin serves (<see cref="LoopPluginServer.RunAsync"/>).</summary>
+public sealed class LoopPluginServerOptions
+{
+    /// <summary>The handshake the host expects (cookie and app protocol versions).</summary>
+    public required HandshakeConfig Handshake { get; init; }
+
+    /// <summary>Registers the plugin's services.</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
+
+    /// <summary>Maps the plugin's own gRPC services (<c>endpoints.MapGrpcService&lt;T&gt;()</c>).</summary>
+    public Action<IEndpointRouteBuilder>? MapServices { get; init; }
+
+    /// <summary>Meters exported on <c>/metrics</c>. Default: every meter.</summary>
+    public IReadOnlyList<string> Meters { get; init; } = ["*"];
+
+    /// <summary>The environment to read (tests); the process's own when null.</summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+
+    /// <summary>Where the handshake line goes. Default stdout.</summary>
+    public TextWriter? Stdout { get; init; }
+
+    /// <summary>Where logs (hclog JSON) go. Default stderr.</summary>
+    public TextWriter? Stderr { get; init; }
+}

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using Loop.Sample.V1;
+using Loop.Testing;
+using Microsoft.Extensions.Logging.Testing;
+
+namespace Loop.Plugins.Tests;
+
+/// <summary>The host client against the real sample plugin, as a child process over a Unix socket.</summary>
+public sealed class PluginProcessTests
+{
+    private static readonly HandshakeConfig Handshake = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
+    private static readonly string Plugin = BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin");
+
+    private static LoopRegistry Registry()
+    {
+        var first = 50_000 + Random.Shared.Next(0, 100) * 100;
+        return new LoopRegistry(new PortPool(first, first + 99));
+    }
+
+    private static ProcessStartInfo Command(ILoopRegistry registry, string id, params string[] args)
+    {
+        var start = LoopCommands.RegisterLoop(registry, new CmdConfig(id, Plugin))();
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return start;
+    }
+
+    [Fact]
+    public async Task A_dotnet_plugin_starts_answers_reports_healthy_and_stops_gracefully()
+    {
+        var collector = new FakeLogCollector();
+        var registry = Registry();
+        await using var client = await PluginClient.StartAsync(Command(registry, "sample"), Handshake, logger: new FakeLogger(collector));
+
+        client.Handshake.Network.Should().Be("unix");
+        client.Handshake.AppProtocolVersion.Should().Be(1);
+        (await client.PingAsync(TimeSpan.FromSeconds(5))).Should().BeTrue();
+        var echo = new Echo.EchoClient(client.Channel);
+        (await echo.SayAsync(new EchoRequest { Text = "hi" })).Should().BeEquivalentTo(new EchoReply { Text = "hi", Calls = 1 });
+
+        var pid = client.ProcessId;
+        var watch = Stopwatch.StartNew();
+        await client.KillAsync();
+        watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(2), "Shutdown made it exit without the SIGKILL fallback");
+        Directory.Exists($"/proc/{pid}").Should().BeFalse();
+        collector.GetSnapshot().Should().NotContain(r => r.Message.Contains("failed to exit gracefully", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_plugin_serves_its_metrics_on_the_registered_port()
+    {
+        var registry = Registry();
+        await using var client = await PluginClient.StartAsync(Command(registry, "metered"), Handshake);
+        await new Echo.EchoClient(client.Channel).SayAsync(new EchoRequest { Text = "count me" });
+        registry.TryGet("metered", out var loop).Should().BeTrue();
+
+        using var http = new HttpClient();
+        var metrics = await http.GetStringAsync($"http://127.0.0.1:{loop!.EnvConfig.PrometheusPort}/metrics");
+
+        metrics.Should().Contain("super_great_counter");
+    }
+
+    [Fact]
+    public async Task A_wrong_cookie_fails_clearly_with_the_plugins_message_logged()
+    {
+        var collector = new FakeLogCollector();
+        var start = () => PluginClient.StartAsync(Command(Registry(), "cookie"), Handshake with { MagicCookieValue = "wrong" }, logger: new FakeLogger(collector));
+
+        (await start.Should().ThrowAsync<PluginHandshakeException>()).Which.Message.Should().Contain("exited before we could connect").And.Contain("exit code 1");
+        await Eventually.WaitAsync(() => collector.GetSnapshot().Any(r => r.Message.Contains("This binary is a plugin", StringComparison.Ordinal)), "the plugin's message in the host log");
+    }
+
+    [Fact]
+    public async Task A_plugin_that_never_prints_a_handshake_times_out_and_is_killed()
+    {
+        var start = Command(Registry(), "silent", "--no-handshake");
+        var act = () => PluginClient.StartAsync(start, Handshake, new PluginClientOptions { StartTimeout = TimeSpan.FromSeconds(1) });
+
+        (await act.Should().ThrowAsync<PluginHandshakeException>()).Which.Message.Should().Contain("timeout while waiting for plugin");
+    }
+
+    [Fact]
+    public async Task An_incompatible_version_is_rejected()
+    {
+        var act = () => PluginClient.StartAsync(Command(Registry(), "old"), Handshake with { ProtocolVersions = [2, 3] });
+        (await act.Should().ThrowAsync<PluginHandshakeException>()).Which.Message.Should().Be("Incompatible API version with plugin. Plugin version: 1, Client versions: [2 3]");
+    }
+
+    [Fact]
+    public async Task A_plugin_that_crashes_is_seen_as_exited_and_unhealthy()
+    {
+        await using var client = await PluginClient.StartAsync(Command(Registry(), "crashy", "--crash-after", "2"), Handshake);
+        var echo = new Echo.EchoClient(client.Channel);
+        await echo.SayAsync(new EchoRequest { Text = "1" });
+        await echo.SayAsync(new EchoRequest { Text = "2" });
+
+        var third = async () => await echo.SayAsync(new EchoRequest { Text = "3" });
+        await third.Should().ThrowAsync<Grpc.Core.RpcException>();
+        await client.Exited.WaitAsync(Eventually.DefaultTimeout);
+        (await client.PingAsync(TimeSpan.FromSeconds(1))).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task A_plugin_that_hangs_fails_its_health_check()
+    {
+        await using var client = await PluginClient.StartAsync(Command(Registry(), "hangy", "--hang-after", "1"), Handshake);
+        var echo = new Echo.EchoClient(client.Channel);
+        await echo.SayAsync(new EchoRequest { Text = "ok" });
+        using var cts = new CancellationTokenSource();
+        var stuck = echo.SayAsync(new EchoRequest { Text = "stuck" }, cancellationToken: cts.Token);
+
+        await Eventually.WaitAsync(async () => !await client.PingAsync(TimeSpan.FromSeconds(1)), "the health check to fail");
+        await cts.CancelAsync();
+        var wait = async () => await stuck;
+        await wait.Should().ThrowAsync<Grpc.Core.RpcException>();
+    }
+}
