@@ -202,7 +202,17 @@ public sealed partial class PluginClient : IAsyncDisposable
 
         if (first == exited || first == read)
         {
-            throw new PluginHandshakeException($"plugin {name} exited before we could connect (exit code {(process.HasExited ? process.ExitCode : -1)})");
+            // stdout can close a moment before the process is reaped: wait briefly so the exit code is known.
+            try
+            {
+                await exited.WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                throw new PluginHandshakeException($"plugin {name} closed its stdout before the handshake");
+            }
+
+            throw new PluginHandshakeException($"plugin {name} exited before we could connect (exit code {process.ExitCode})");
         }
 
         throw new PluginHandshakeException($"timeout while waiting for plugin {name} to start ({timeout})");
