@@ -1,5 +1,5 @@
 // A sample LOOP plugin. Run by a host, it serves Echo over the go-plugin protocol and counts calls on /metrics.
-// Flags for fault tests: --crash-after N (exit 3 after N calls), --hang-after N (stop answering and report
+// Flags for fault tests: --crash-after N (exit 3 at once after N calls), --hang-after N (stop answering and report
 // NOT_SERVING after N calls), --no-handshake (never start serving).
 using System.Diagnostics.Metrics;
 using System.Globalization;
@@ -37,6 +37,13 @@ internal static class SampleHandshake
     public static readonly HandshakeConfig Config = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
 }
 
+/// <summary>libc's _exit: ends the process at once, skipping .NET shutdown.</summary>
+internal static partial class Native
+{
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "_exit")]
+    public static partial void Exit(int code);
+}
+
 /// <summary>Fault injection from the command line.</summary>
 internal sealed record Behaviour(int? CrashAfter, int? HangAfter);
 
@@ -54,7 +61,9 @@ internal sealed class EchoService(Behaviour behaviour, HealthServiceImpl health)
         Calls.Add(1);
         if (behaviour.CrashAfter is { } crash && n > crash)
         {
-            Environment.Exit(3);
+            // An abrupt crash, like a Go plugin's os.Exit(3). (Environment.Exit inside a request would wait for the
+            // host to stop, and the host waits for this request.)
+            Native.Exit(3);
         }
 
         if (behaviour.HangAfter is { } hang && n > hang)

@@ -22,7 +22,7 @@ public sealed class EndpointTests : IAsyncLifetime
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, _hostPort));
-        var first = 40_000 + Random.Shared.Next(0, 200) * 100;
+        var first = 27_500 + Random.Shared.Next(0, 25) * 100; // 27500-29999
         builder.Services.AddLoopPlugins(o => { o.FirstPort = first; o.LastPort = first + 99; });
         var app = builder.Build();
         app.MapLoopPluginEndpoints(o => o.DiscoveryHostName = "node-1");

@@ -9,7 +9,7 @@ public sealed class RegistryTests
     private static PortPool Pool(TimeProvider? time = null)
     {
         // A block of our own per test, so parallel tests never share ports.
-        var first = 20_000 + Random.Shared.Next(0, 400) * 100;
+        var first = 20_000 + Random.Shared.Next(0, 50) * 100; // 20000-24999: below the ephemeral range
         return new PortPool(first, first + 99, time);
     }
 
@@ -59,7 +59,7 @@ public sealed class RegistryTests
     public void A_returned_port_is_not_handed_out_again_at_once()
     {
         var time = new FakeTimeProvider();
-        var first = 20_000 + Random.Shared.Next(0, 400) * 100;
+        var first = 20_000 + Random.Shared.Next(0, 50) * 100; // 20000-24999: below the ephemeral range
         var pool = new PortPool(first, first + 1, time);
         var registry = new LoopRegistry(pool);
         var a = registry.Register("a").EnvConfig.PrometheusPort;

@@ -31,6 +31,7 @@ public sealed partial class PluginClient : IAsyncDisposable
         Channel = channel;
         _options = options;
         _logger = logger;
+        ProcessId = process.Id;
         Exited = process.WaitForExitAsync();
 
         // Go plugins block their broker sends until the host opens this stream.
@@ -46,8 +47,8 @@ public sealed partial class PluginClient : IAsyncDisposable
     /// <summary>The gRPC channel to the plugin's services.</summary>
     public GrpcChannel Channel { get; }
 
-    /// <summary>The plugin's process id.</summary>
-    public int ProcessId => _process.Id;
+    /// <summary>The plugin's process id (kept after the process is gone).</summary>
+    public int ProcessId { get; }
 
     /// <summary>Completes when the plugin process exits.</summary>
     public Task Exited { get; }

@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using Loop.Services;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Loop.Plugins;
+
+/// <summary>
+/// Supervises one plugin: launches it, checks its health at once and then every <c>KeepAliveInterval</c>, and
+/// relaunches it (a fresh process, with backoff between failed launches) when it exited or stopped answering. It is not
+/// ready until a launch succeeded; callers wait with <see cref="WaitAsync"/>. Stopping kills the plugin gracefully.
+/// </summary>
+public sealed partial class PluginService : LoopService
+{
+    private readonly Func<ProcessStartInfo> _command;
+    private readonly HandshakeConfig _handshake;
+    private readonly PluginServiceOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly SleeperTask _keepAlive;
+    private readonly Lock _gate = new();
+    private TaskCompletionSource<PluginClient> _ready = NewReady();
+    private PluginClient? _client;
+    private string? _lastError;
+    private long _launches;
+
+    /// <summary>Creates the service; nothing starts until <see cref="LoopService.StartAsync"/>.</summary>
+    /// <param name="name">The plugin's name.</param>
+    /// <param name="command">Builds a fresh process start per launch (see <see cref="LoopCommands.RegisterLoop"/>).</param>
+    /// <param name="handshake">The handshake the plugin expects.</param>
+    /// <param name="options">Keep-alive and launch settings.</param>
+    /// <param name="logger">The logger (also receives the plugin's stderr).</param>
+    /// <param name="timeProvider">The clock for the keep-alive and the backoff.</param>
+    public PluginService(
+        string name,
+        Func<ProcessStartInfo> command,
+        HandshakeConfig handshake,
+        PluginServiceOptions? options = null,
+        ILogger<PluginService>? logger = null,
+        TimeProvider? timeProvider = null)
+        : base(name)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(handshake);
+        _command = command;
+        _handshake = handshake;
+        _options = options ?? new PluginServiceOptions();
+        _logger = logger ?? NullLogger<PluginService>.Instance;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _keepAlive = new SleeperTask($"{name}.keep-alive", KeepAliveAsync, _options.KeepAliveInterval, _timeProvider, _logger);
+    }
+
+    /// <summary>How many times the plugin was launched successfully.</summary>
+    public long Launches => Interlocked.Read(ref _launches);
+
+    /// <summary>The running plugin, or null while it is unavailable.</summary>
+    public PluginClient? Client
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _client;
+            }
+        }
+    }
+
+    /// <summary>Waits until the plugin is running and healthy, and returns its client.</summary>
+    /// <exception cref="PluginUnavailableException">The service stopped.</exception>
+    public async Task<PluginClient> WaitAsync(CancellationToken cancellationToken = default)
+    {
+        Task<PluginClient> ready;
+        lock (_gate)
+        {
+            ready = _ready.Task;
+        }
+
+        return await ready.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public override Exception? CheckReady() =>
+        base.CheckReady() ?? (Client is null ? new PluginUnavailableException(Name, _lastError) : null);
+
+    /// <inheritdoc />
+    protected override Task OnStartAsync(CancellationToken cancellationToken)
+    {
+        _keepAlive.Start();
+        _keepAlive.WakeUp(); // check (and launch) at once
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    protected override async Task OnStopAsync(CancellationToken cancellationToken)
+    {
+        await _keepAlive.StopAsync().ConfigureAwait(false);
+        PluginClient? client;
+        lock (_gate)
+        {
+            client = _client;
+            _client = null;
+            if (!_ready.TrySetException(new PluginUnavailableException(Name, "the service stopped")))
+            {
+                _ready = NewReady();
+                _ready.SetException(new PluginUnavailableException(Name, "the service stopped"));
+            }
+        }
+
+        if (client is not null)
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask KeepAliveAsync(CancellationToken cancellationToken)
+    {
+        var current = Client;
+        if (current is not null && !current.Exited.IsCompleted && await current.PingAsync(_options.HealthTimeout, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        if (current is not null)
+        {
+            LogRelaunching(_logger, Name, current.Exited.IsCompleted ? "exited" : "failed its health check");
+            lock (_gate)
+            {
+                _client = null;
+                if (_ready.Task.IsCompleted)
+                {
+                    _ready = NewReady();
+                }
+            }
+
+            await current.DisposeAsync().ConfigureAwait(false);
+        }
+
+        var backoff = _options.RelaunchBackoff;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                // A completed handshake is a launch; health is the keep-alive's job from the next tick on.
+                var client = await PluginClient.StartAsync(_command(), _handshake, _options.Client, _logger, cancellationToken).ConfigureAwait(false);
+
+                Interlocked.Increment(ref _launches);
+                lock (_gate)
+                {
+                    _client = client;
+                    _lastError = null;
+                    _ready.TrySetResult(client);
+                }
+
+                return;
+            }
+            catch (Exception ex) when (ex is PluginHandshakeException or System.ComponentModel.Win32Exception)
+            {
+                _lastError = ex.Message;
+                LogLaunchFailed(_logger, Name, ex.Message, backoff);
+                await Task.Delay(backoff, _timeProvider, cancellationToken).ConfigureAwait(false);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxRelaunchBackoff.Ticks));
+            }
+        }
+    }
+
+    private static TaskCompletionSource<PluginClient> NewReady() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    [LoggerMessage(EventId = 420, Level = LogLevel.Warning, Message = "Relaunching unhealthy plugin {Plugin}: it {Reason}")]
+    private static partial void LogRelaunching(ILogger logger, string plugin, string reason);
+
+    [LoggerMessage(EventId = 421, Level = LogLevel.Warning, Message = "plugin {Plugin} failed to launch ({Reason}); next try in {Backoff}")]
+    private static partial void LogLaunchFailed(ILogger logger, string plugin, string reason, TimeSpan backoff);
+}

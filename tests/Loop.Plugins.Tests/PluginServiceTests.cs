@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using Loop.Sample.V1;
+using Loop.Testing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Loop.Plugins.Tests;
+
+/// <summary>Supervision of the real sample plugin: relaunch after a crash or a hang, readiness, stop.</summary>
+public sealed class PluginServiceTests
+{
+    private static readonly HandshakeConfig Handshake = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
+    private static readonly string Plugin = BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin");
+    private readonly FakeTimeProvider _time = new();
+
+    private static Func<ProcessStartInfo> Command(string id, params string[] args)
+    {
+        var first = 31_500 + Random.Shared.Next(0, 12) * 100; // 31500-32699
+        var factory = LoopCommands.RegisterLoop(new LoopRegistry(new PortPool(first, first + 99)), new CmdConfig(id, Plugin));
+        return () =>
+        {
+            var start = factory();
+            foreach (var arg in args)
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            return start;
+        };
+    }
+
+    private async Task KeepAliveUntilAsync(PluginService service, long launches) =>
+        await Eventually.WaitAsync(
+            () =>
+            {
+                if (service.Launches >= launches && service.Client is not null)
+                {
+                    return true;
+                }
+
+                _time.Advance(TimeSpan.FromSeconds(5));
+                return false;
+            },
+            $"launch {launches}");
+
+    [Fact]
+    public async Task A_plugin_that_crashes_is_relaunched_and_calls_resume()
+    {
+        await using var service = new PluginService("crashy", Command("crashy", "--crash-after", "2"), Handshake, timeProvider: _time);
+        service.CheckReady().Should().NotBeNull();
+        await service.StartAsync();
+        await KeepAliveUntilAsync(service, 1);
+        var first = await service.WaitAsync();
+        service.CheckReady().Should().BeNull();
+
+        var echo = new Echo.EchoClient(first.Channel);
+        await echo.SayAsync(new EchoRequest { Text = "a" });
+        await echo.SayAsync(new EchoRequest { Text = "b" });
+        var crash = async () => await echo.SayAsync(new EchoRequest { Text = "boom" });
+        await crash.Should().ThrowAsync<Grpc.Core.RpcException>();
+        await first.Exited.WaitAsync(Eventually.DefaultTimeout);
+
+        await KeepAliveUntilAsync(service, 2);
+        var second = await service.WaitAsync();
+        second.ProcessId.Should().NotBe(first.ProcessId);
+        (await new Echo.EchoClient(second.Channel).SayAsync(new EchoRequest { Text = "again" })).Calls.Should().Be(1, "a fresh process answers");
+    }
+
+    [Fact]
+    public async Task A_plugin_that_hangs_is_relaunched()
+    {
+        await using var service = new PluginService("hangy", Command("hangy", "--hang-after", "1"), Handshake, timeProvider: _time);
+        await service.StartAsync();
+        await KeepAliveUntilAsync(service, 1);
+        var first = await service.WaitAsync();
+        var echo = new Echo.EchoClient(first.Channel);
+        await echo.SayAsync(new EchoRequest { Text = "ok" });
+        _ = echo.SayAsync(new EchoRequest { Text = "stuck" });
+
+        await KeepAliveUntilAsync(service, 2);
+        service.Client!.ProcessId.Should().NotBe(first.ProcessId);
+        Directory.Exists($"/proc/{first.ProcessId}").Should().BeFalse("the hung process was killed");
+    }
+
+    [Fact]
+    public async Task Failed_launches_are_retried_with_backoff_and_reported_as_unavailable()
+    {
+        var options = new PluginServiceOptions { Client = new PluginClientOptions { StartTimeout = TimeSpan.FromMilliseconds(300) } };
+        await using var service = new PluginService("silent", Command("silent", "--no-handshake"), Handshake, options, timeProvider: _time);
+        await service.StartAsync();
+
+        await Eventually.WaitAsync(() => service.CheckReady()?.Message.Contains("timeout while waiting", StringComparison.Ordinal) == true, "the first failed launch");
+        service.CheckReady().Should().BeOfType<PluginUnavailableException>().Which.Message.Should().StartWith("silent: plugin unavailable");
+        var wait = () => service.WaitAsync(new CancellationTokenSource(TimeSpan.FromMilliseconds(200)).Token);
+        await wait.Should().ThrowAsync<OperationCanceledException>();
+    }
+
+    [Fact]
+    public async Task Stopping_the_service_stops_the_plugin_once()
+    {
+        var service = new PluginService("sample", Command("sample"), Handshake, timeProvider: _time);
+        await service.StartAsync();
+        await KeepAliveUntilAsync(service, 1);
+        var client = await service.WaitAsync();
+
+        await Task.WhenAll(service.StopAsync(), service.StopAsync());
+
+        Directory.Exists($"/proc/{client.ProcessId}").Should().BeFalse();
+        service.CheckReady().Should().NotBeNull();
+        var wait = () => service.WaitAsync();
+        await wait.Should().ThrowAsync<PluginUnavailableException>();
+    }
+}
