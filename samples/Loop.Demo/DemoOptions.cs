@@ -12,6 +12,9 @@ public sealed class DemoOptions
     /// <summary>HTTP/2 port of the demo's gRPC ingress.</summary>
     public int IngressPort { get; set; } = 5081;
 
+    /// <summary>The sample plugin's executable; found in this repository's build output when empty.</summary>
+    public string? PluginPath { get; set; }
+
     /// <summary>Events emitted per second.</summary>
     public double EventsPerSecond { get; set; } = 3;
 }

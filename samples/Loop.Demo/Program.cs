@@ -1,10 +1,13 @@
 // The Loop demo host. With no setup it:
 //  - hosts a Chip Ingress compatible gRPC service on 127.0.0.1:5081 that prints what it receives,
 //  - emits a few events a second through the durable emitter (in-memory store) to that ingress,
-//  - serves Prometheus metrics on http://127.0.0.1:5080/metrics, discovery on /discovery and health on /health.
+//  - runs the sample .NET plugin out of process (go-plugin protocol, supervised),
+//  - serves Prometheus metrics on http://127.0.0.1:5080/metrics, discovery on /discovery, the plugin's metrics on
+//    /plugins/sample/metrics, and health on /health.
 using System.Net;
 using Loop.Demo;
 using Loop.DurableEmitter;
+using Loop.Plugins;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using OpenTelemetry.Metrics;
 
@@ -27,6 +30,9 @@ builder.Services
     .UseGrpcIngress(o => o.Endpoint = $"{demo.BindAddress}:{demo.IngressPort}");
 builder.Services.AddHostedService<TickProducer>();
 builder.Services.AddLoopPlugins();
+
+// The sample plugin runs out of process over the go-plugin protocol, supervised, with its own /metrics.
+builder.Services.AddLoopPlugin(new CmdConfig("sample", SamplePluginLocation.Find(demo.PluginPath)), SampleHandshake.Config);
 builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(DurableEmitter.MeterName).AddPrometheusExporter());
 
 var app = builder.Build();

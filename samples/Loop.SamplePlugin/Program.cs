@@ -32,7 +32,7 @@ static int? Flag(string[] args, string name)
 }
 
 /// <summary>The handshake the sample plugin and its hosts share.</summary>
-internal static class SampleHandshake
+public static class SampleHandshake
 {
     public static readonly HandshakeConfig Config = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
 }

@@ -34,6 +34,40 @@ public static class LoopPluginsServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// Runs a plugin out of process under supervision for the host's lifetime: it is registered with the
+    /// <see cref="ILoopRegistry"/> (so it appears in discovery and the metrics proxy), launched with exactly its
+    /// configured environment plus the registry's and the handshake's, relaunched when it dies or stops answering, and
+    /// stopped with the host. The <see cref="PluginService"/> is a keyed singleton under <see cref="CmdConfig.Id"/>.
+    /// </summary>
+    public static IServiceCollection AddLoopPlugin(
+        this IServiceCollection services, CmdConfig command, HandshakeConfig handshake, Action<PluginServiceOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(handshake);
+        services.AddKeyedSingleton(command.Id, (sp, _) =>
+        {
+            var options = new PluginServiceOptions();
+            configure?.Invoke(options);
+            return new PluginService(
+                command.Id,
+                LoopCommands.RegisterLoop(sp.GetRequiredService<ILoopRegistry>(), command),
+                handshake,
+                options,
+                sp.GetService<ILogger<PluginService>>(),
+                sp.GetRequiredService<TimeProvider>());
+        });
+        services.AddSingleton<Microsoft.Extensions.Hosting.IHostedService>(sp =>
+            new Loop.Services.LoopServiceHostedService<PluginService>(sp.GetRequiredKeyedService<PluginService>(command.Id)));
+        services.AddHealthChecks().Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
+            $"plugin:{command.Id}",
+            sp => new Loop.Services.LoopServiceHealthCheck(sp.GetRequiredKeyedService<PluginService>(command.Id)),
+            failureStatus: null,
+            tags: ["loop", "plugin"]));
+        return services;
+    }
+
     private sealed class Validator : IValidateOptions<LoopPluginsOptions>
     {
         public ValidateOptionsResult Validate(string? name, LoopPluginsOptions options) =>
