@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using Loop.Sample.V1;
+using Loop.Testing;
+
+namespace Loop.Plugins.Tests;
+
+/// <summary>Both directions against real hashicorp/go-plugin 1.0.1 binaries built from source by the test run.</summary>
+public sealed class GoInteropTests
+{
+    private static readonly HandshakeConfig Handshake = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
+
+    [Fact]
+    public async Task A_dotnet_host_runs_a_go_plugin()
+    {
+        var (goPlugin, _) = await GoToolchain.BuildOnceAsync();
+        var first = 32_760 + Random.Shared.Next(0, 4);
+        var start = LoopCommands.RegisterLoop(new LoopRegistry(new PortPool(first, first)), new CmdConfig("goplugin", goPlugin))();
+
+        await using var client = await PluginClient.StartAsync(start, Handshake);
+
+        client.Handshake.Network.Should().Be("unix");
+        (await client.PingAsync(TimeSpan.FromSeconds(5))).Should().BeTrue("go-plugin registers grpc.health.v1 service \"plugin\"");
+        (await new Echo.EchoClient(client.Channel).SayAsync(new EchoRequest { Text = "hi" })).Should().BeEquivalentTo(new EchoReply { Text = "go:hi", Calls = 1 });
+
+        var watch = Stopwatch.StartNew();
+        await client.KillAsync();
+        watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(2), "the Go plugin exits on Shutdown, before the SIGKILL fallback");
+        Directory.Exists($"/proc/{client.ProcessId}").Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task A_go_host_runs_a_dotnet_plugin()
+    {
+        var (_, goHost) = await GoToolchain.BuildOnceAsync();
+        var dotnetPlugin = BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin");
+        var start = new ProcessStartInfo(goHost) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(dotnetPlugin);
+
+        using var host = Process.Start(start)!;
+        var stdout = host.StandardOutput.ReadToEndAsync();
+        var stderr = host.StandardError.ReadToEndAsync();
+        await host.WaitForExitAsync().WaitAsync(Eventually.DefaultTimeout);
+
+        (await stdout).Trim().Should().Be("reply: hello 1", await stderr);
+        host.ExitCode.Should().Be(0);
+        (await stderr).Should().NotContain("plugin failed to exit gracefully", "our plugin exits on the Go host's Shutdown");
+    }
+}
