@@ -9,14 +9,17 @@ public sealed class GoInteropTests
 {
     private static readonly HandshakeConfig Handshake = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
 
-    [Fact]
-    public async Task A_dotnet_host_runs_a_go_plugin()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_dotnet_host_runs_a_go_plugin(bool autoMtls)
     {
         var (goPlugin, _) = await GoToolchain.BuildOnceAsync();
         var first = 32_760 + Random.Shared.Next(0, 4);
         var start = LoopCommands.RegisterLoop(new LoopRegistry(new PortPool(first, first)), new CmdConfig("goplugin", goPlugin))();
 
-        await using var client = await PluginClient.StartAsync(start, Handshake);
+        await using var client = await PluginClient.StartAsync(start, Handshake, new PluginClientOptions { AutoMtls = autoMtls });
+        (client.Handshake.ServerCertificate is not null).Should().Be(autoMtls);
 
         client.Handshake.Network.Should().Be("unix");
         (await client.PingAsync(TimeSpan.FromSeconds(5))).Should().BeTrue("go-plugin registers grpc.health.v1 service \"plugin\"");
@@ -28,13 +31,16 @@ public sealed class GoInteropTests
         Directory.Exists($"/proc/{client.ProcessId}").Should().BeFalse();
     }
 
-    [Fact]
-    public async Task A_go_host_runs_a_dotnet_plugin()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_go_host_runs_a_dotnet_plugin(bool autoMtls)
     {
         var (_, goHost) = await GoToolchain.BuildOnceAsync();
         var dotnetPlugin = BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin");
         var start = new ProcessStartInfo(goHost) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(dotnetPlugin);
+        start.Environment["LOOP_INTEROP_AUTOMTLS"] = autoMtls ? "1" : "0";
 
         using var host = Process.Start(start)!;
         var stdout = host.StandardOutput.ReadToEndAsync();

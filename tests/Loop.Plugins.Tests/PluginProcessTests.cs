@@ -117,4 +117,37 @@ public sealed class PluginProcessTests
         var wait = async () => await stuck;
         await wait.Should().ThrowAsync<Grpc.Core.RpcException>();
     }
+
+    [Fact]
+    public async Task AutoMtls_pins_each_sides_certificate()
+    {
+        await using var client = await PluginClient.StartAsync(Command(Registry(), "mtls"), Handshake, new PluginClientOptions { AutoMtls = true });
+
+        client.Handshake.ServerCertificate.Should().NotBeNull();
+        using var server = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(client.Handshake.ServerCertificate!);
+        server.Subject.Should().Be("CN=localhost, O=HashiCorp");
+        System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions.GetECDsaPublicKey(server)!.KeySize.Should().Be(521);
+        (await new Echo.EchoClient(client.Channel).SayAsync(new EchoRequest { Text = "secure" })).Text.Should().Be("secure");
+
+        // A client with any other certificate is refused by the plugin.
+        using var stranger = AutoMtls.CreateCertificate();
+        using var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, token) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(client.Handshake.Address), token);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+            SslOptions = new System.Net.Security.SslClientAuthenticationOptions
+            {
+                TargetHost = "localhost",
+                ClientCertificates = [stranger],
+                RemoteCertificateValidationCallback = (_, _, _, _) => true,
+            },
+        };
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress("https://localhost", new Grpc.Net.Client.GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = false });
+        var intruder = async () => await new Echo.EchoClient(channel).SayAsync(new EchoRequest { Text = "let me in" });
+        await intruder.Should().ThrowAsync<Grpc.Core.RpcException>();
+    }
 }

@@ -12,6 +12,9 @@ public sealed class PluginServiceTests
     private static readonly string Plugin = BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin");
     private readonly FakeTimeProvider _time = new();
 
+    // A loaded 2-core CI machine can take over a second to answer; the test is about relaunching dead or hung plugins.
+    private static PluginServiceOptions Patient() => new() { HealthTimeout = TimeSpan.FromSeconds(10) };
+
     private static Func<ProcessStartInfo> Command(string id, params string[] args)
     {
         var first = 31_500 + Random.Shared.Next(0, 12) * 100; // 31500-32699
@@ -45,7 +48,7 @@ public sealed class PluginServiceTests
     [Fact]
     public async Task A_plugin_that_crashes_is_relaunched_and_calls_resume()
     {
-        await using var service = new PluginService("crashy", Command("crashy", "--crash-after", "2"), Handshake, timeProvider: _time);
+        await using var service = new PluginService("crashy", Command("crashy", "--crash-after", "2"), Handshake, Patient(), timeProvider: _time);
         service.CheckReady().Should().NotBeNull();
         await service.StartAsync();
         await KeepAliveUntilAsync(service, 1);
@@ -68,7 +71,7 @@ public sealed class PluginServiceTests
     [Fact]
     public async Task A_plugin_that_hangs_is_relaunched()
     {
-        await using var service = new PluginService("hangy", Command("hangy", "--hang-after", "1"), Handshake, timeProvider: _time);
+        await using var service = new PluginService("hangy", Command("hangy", "--hang-after", "1"), Handshake, Patient(), timeProvider: _time);
         await service.StartAsync();
         await KeepAliveUntilAsync(service, 1);
         var first = await service.WaitAsync();
@@ -97,7 +100,7 @@ public sealed class PluginServiceTests
     [Fact]
     public async Task Stopping_the_service_stops_the_plugin_once()
     {
-        var service = new PluginService("sample", Command("sample"), Handshake, timeProvider: _time);
+        var service = new PluginService("sample", Command("sample"), Handshake, Patient(), timeProvider: _time);
         await service.StartAsync();
         await KeepAliveUntilAsync(service, 1);
         var client = await service.WaitAsync();

@@ -74,6 +74,11 @@ public sealed partial class PluginClient : IAsyncDisposable
         start.Environment["PLUGIN_MIN_PORT"] = options.MinPort.ToString(CultureInfo.InvariantCulture);
         start.Environment["PLUGIN_MAX_PORT"] = options.MaxPort.ToString(CultureInfo.InvariantCulture);
         start.Environment[HandshakeConfig.ProtocolVersionsVariable] = string.Join(',', handshake.ProtocolVersions);
+        var clientCertificate = options.AutoMtls ? AutoMtls.CreateCertificate() : null;
+        if (clientCertificate is not null)
+        {
+            start.Environment[AutoMtls.ClientCertVariable] = AutoMtls.ToPem(clientCertificate);
+        }
 
         var name = Path.GetFileName(start.FileName);
         var process = Process.Start(start) ?? throw new PluginHandshakeException($"could not start {start.FileName}");
@@ -98,9 +103,14 @@ public sealed partial class PluginClient : IAsyncDisposable
                     $"Incompatible API version with plugin. Plugin version: {line.AppProtocolVersion}, Client versions: [{string.Join(' ', handshake.ProtocolVersions)}]");
             }
 
-            if (line.ServerCertificate is not null)
+            if (clientCertificate is not null && line.ServerCertificate is null)
             {
-                throw new PluginHandshakeException("the plugin offers AutoMTLS, which this host does not use yet; start the plugin without PLUGIN_CLIENT_CERT");
+                throw new PluginHandshakeException("AutoMTLS was requested but the plugin returned no certificate");
+            }
+
+            if (clientCertificate is null && line.ServerCertificate is not null)
+            {
+                throw new PluginHandshakeException("the plugin returned a TLS certificate but AutoMTLS is off for it");
             }
         }
         catch
@@ -111,7 +121,7 @@ public sealed partial class PluginClient : IAsyncDisposable
 
         // After the handshake, anything the plugin prints on stdout is only logged.
         _ = DrainStdoutAsync(process, name, logger);
-        var channel = Connect(line);
+        var channel = Connect(line, clientCertificate);
         LogStarted(logger, name, process.Id, line.Address, line.AppProtocolVersion);
         return new PluginClient(name, process, line, channel, options, logger);
     }
@@ -219,9 +229,24 @@ public sealed partial class PluginClient : IAsyncDisposable
         throw new PluginHandshakeException($"timeout while waiting for plugin {name} to start ({timeout})");
     }
 
-    private static GrpcChannel Connect(HandshakeLine line)
+    private static GrpcChannel Connect(HandshakeLine line, System.Security.Cryptography.X509Certificates.X509Certificate2? clientCertificate)
     {
         var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
+        var scheme = "http";
+        if (clientCertificate is not null)
+        {
+            // Trust exactly the certificate the plugin printed; present our own.
+            var pinned = line.ServerCertificate!;
+            scheme = "https";
+            handler.SslOptions = new System.Net.Security.SslClientAuthenticationOptions
+            {
+                TargetHost = "localhost",
+                ClientCertificates = [clientCertificate],
+                EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13,
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => AutoMtls.IsPinned(certificate, pinned),
+            };
+        }
+
         if (line.Network == "unix")
         {
             var path = line.Address;
@@ -239,10 +264,10 @@ public sealed partial class PluginClient : IAsyncDisposable
                     throw;
                 }
             };
-            return GrpcChannel.ForAddress("http://unused", new GrpcChannelOptions { HttpHandler = handler, MaxReceiveMessageSize = int.MaxValue, MaxSendMessageSize = int.MaxValue });
+            return GrpcChannel.ForAddress($"{scheme}://localhost", new GrpcChannelOptions { HttpHandler = handler, MaxReceiveMessageSize = int.MaxValue, MaxSendMessageSize = int.MaxValue });
         }
 
-        return GrpcChannel.ForAddress($"http://{line.Address}", new GrpcChannelOptions { HttpHandler = handler, MaxReceiveMessageSize = int.MaxValue, MaxSendMessageSize = int.MaxValue });
+        return GrpcChannel.ForAddress($"{scheme}://{line.Address}", new GrpcChannelOptions { HttpHandler = handler, MaxReceiveMessageSize = int.MaxValue, MaxSendMessageSize = int.MaxValue });
     }
 
     private static async Task DrainStdoutAsync(Process process, string name, ILogger logger)

@@ -9,6 +9,12 @@ public sealed class PluginClientOptions
     /// <summary>How long a plugin has to exit after Shutdown before it is killed. Default 2 s, as go-plugin.</summary>
     public TimeSpan GracefulKillTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Secure the connection with go-plugin's AutoMTLS: a fresh certificate for each side, each pinning the other's
+    /// exact certificate. Off by default (as in go-plugin); the plugin's socket is private to the host's user anyway.
+    /// </summary>
+    public bool AutoMtls { get; set; }
+
     /// <summary>The lowest TCP port a plugin may listen on (where it uses TCP). Default 10000.</summary>
     public int MinPort { get; set; } = 10_000;
 

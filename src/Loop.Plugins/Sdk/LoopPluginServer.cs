@@ -1,10 +1,13 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -16,7 +19,7 @@ namespace Loop.Plugins;
 /// Makes a .NET program a go-plugin compatible LOOP plugin: checks the magic cookie (printing go-plugin's message and
 /// exiting 1 on a mismatch), negotiates the app protocol version, serves gRPC on a Unix socket (health, broker,
 /// controller, stdio and the plugin's own services), prints the handshake line first and alone on stdout once it
-/// listens, serves <c>/metrics</c> on <c>CL_PROMETHEUS_PORT</c> on 127.0.0.1, and logs hclog JSON to stderr.
+/// listens, secures the socket with go-plugin's AutoMTLS when the host asks (<c>PLUGIN_CLIENT_CERT</c>), serves <c>/metrics</c> on <c>CL_PROMETHEUS_PORT</c> on 127.0.0.1, and logs hclog JSON to stderr.
 /// </summary>
 public static class LoopPluginServer
 {
@@ -40,13 +43,36 @@ public static class LoopPluginServer
         var socket = SocketPath(env);
         int? metricsPort = env.ContainsKey(LoopEnvironment.PrometheusPort) ? LoopEnvironment.Parse(env).PrometheusPort : null;
 
+        // AutoMTLS when the host sent its certificate: ours goes back in the handshake, and only the host's is accepted.
+        X509Certificate2? serverCertificate = null;
+        byte[]? hostCertificate = null;
+        if (env.GetValueOrDefault(AutoMtls.ClientCertVariable) is { Length: > 0 } hostPem)
+        {
+            using var host = X509Certificate2.CreateFromPem(hostPem);
+            hostCertificate = host.RawData;
+            serverCertificate = AutoMtls.CreateCertificate();
+        }
+
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(new HclogLoggerProvider(stderr));
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.ListenUnixSocket(socket, l => l.Protocols = HttpProtocols.Http2);
+            kestrel.ListenUnixSocket(socket, l =>
+            {
+                l.Protocols = HttpProtocols.Http2;
+                if (serverCertificate is not null)
+                {
+                    l.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificate = serverCertificate,
+                        ClientCertificateMode = ClientCertificateMode.RequireCertificate,
+                        ClientCertificateValidation = (certificate, _, _) => AutoMtls.IsPinned(certificate, hostCertificate!),
+                        SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    });
+                }
+            });
             if (metricsPort is { } port)
             {
                 kestrel.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http1);
@@ -77,7 +103,7 @@ public static class LoopPluginServer
         // The host connects as soon as it reads the line, so it is printed only once the socket listens.
         app.Lifetime.ApplicationStarted.Register(() =>
         {
-            stdout.WriteLine(new HandshakeLine(version, "unix", socket, "grpc", null).ToString());
+            stdout.WriteLine(new HandshakeLine(version, "unix", socket, "grpc", serverCertificate?.RawData).ToString());
             stdout.Flush();
         });
 
