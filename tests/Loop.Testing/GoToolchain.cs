@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Loop.Plugins.Tests;
+namespace Loop.Testing;
 
 /// <summary>
 /// Builds the interop Go plugin and Go host from source during the test run (nothing is committed as a binary), in
