@@ -6,7 +6,7 @@ namespace Loop.Plugins.Benchmarks;
 
 /// <summary>
 /// Plugin start to healthy (exec → handshake line → connected → health SERVING), per round, for the .NET sample plugin
-/// (JIT) and the Go plugin (go-plugin 1.0.1), each round a fresh process, killed gracefully after.
+/// (JIT and Native AOT) and the Go plugin (go-plugin 1.0.1), each round a fresh process, killed gracefully after.
 /// </summary>
 internal static class StartupHarness
 {
@@ -17,6 +17,8 @@ internal static class StartupHarness
         output.WriteLine("| plugin | median ms | p90 ms | min ms | max ms |");
         output.WriteLine("| --- | --- | --- | --- | --- |");
         await MeasureAsync(".NET sample plugin (JIT)", Plugins.DotnetPlugin, rounds, output);
+        var (aot, _) = await AotSamplePlugin.PublishOnceAsync();
+        await MeasureAsync(".NET sample plugin (Native AOT)", aot, rounds, output);
         await MeasureAsync("Go plugin (go-plugin 1.0.1)", goPlugin, rounds, output);
     }
 

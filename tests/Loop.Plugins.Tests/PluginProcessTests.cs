@@ -150,4 +150,21 @@ public sealed class PluginProcessTests
         var intruder = async () => await new Echo.EchoClient(channel).SayAsync(new EchoRequest { Text = "let me in" });
         await intruder.Should().ThrowAsync<Grpc.Core.RpcException>();
     }
+
+    [Fact]
+    public async Task The_sdk_works_in_a_native_aot_published_plugin()
+    {
+        var (binary, log) = await AotSamplePlugin.PublishOnceAsync();
+        log.Should().NotContainAny(["warning IL", "warning AOT"], "the SDK publishes with Native AOT without trim or AOT warnings");
+
+        var registry = Registry();
+        var start = LoopCommands.RegisterLoop(registry, new CmdConfig("aot", binary))();
+        await using var client = await PluginClient.StartAsync(start, Handshake);
+
+        (await client.PingAsync(TimeSpan.FromSeconds(5))).Should().BeTrue();
+        (await new Echo.EchoClient(client.Channel).SayAsync(new EchoRequest { Text = "native" })).Text.Should().Be("native");
+        registry.TryGet("aot", out var loop).Should().BeTrue();
+        using var http = new HttpClient();
+        (await http.GetStringAsync($"http://127.0.0.1:{loop!.EnvConfig.PrometheusPort}/metrics")).Should().Contain("super_great_counter");
+    }
 }

@@ -9,16 +9,22 @@ public static class BuiltProgram
     public static string Path(string projectFolder, string assembly)
     {
         var bin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(System.IO.Path.DirectorySeparatorChar));
-        var configuration = bin.Parent!.Name;
-        var root = bin;
-        while (root is not null && !File.Exists(System.IO.Path.Combine(root.FullName, "Loop.sln")))
+        var path = System.IO.Path.Combine(RepositoryRoot(), projectFolder, "bin", bin.Parent!.Name, bin.Name, assembly);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"{assembly} is not built at {path}");
+    }
+
+    /// <summary>The folder holding Loop.sln, found above the running program.</summary>
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            root = root.Parent;
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "Loop.sln")))
+            {
+                return dir.FullName;
+            }
         }
 
-        var path = System.IO.Path.Combine(root?.FullName ?? throw new InvalidOperationException("Loop.sln not found above " + AppContext.BaseDirectory),
-            projectFolder, "bin", configuration, bin.Name, assembly);
-        return File.Exists(path) ? path : throw new FileNotFoundException($"{assembly} is not built at {path}");
+        throw new InvalidOperationException("Loop.sln not found above " + AppContext.BaseDirectory);
     }
 
     /// <summary>Starts <c>dotnet &lt;dll&gt; args…</c> with redirected output.</summary>
