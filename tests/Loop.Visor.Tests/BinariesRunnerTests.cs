@@ -51,13 +51,14 @@ public sealed class BinariesRunnerTests : IDisposable
     {
         var runner = new BinariesRunner(new BinariesRunnerOptions { StopTimeout = TimeSpan.FromMilliseconds(500) });
         var marker = Path.Combine(_temp.Parent, "trapped");
+        var ready = Path.Combine(_temp.Parent, "trap-installed");
         var config = new RunConfig("v1", [
-            Process("stubborn", $"trap 'echo term > {marker}' TERM\nwhile true; do sleep 0.05; done"),
+            Process("stubborn", $"trap 'echo term > {marker}' TERM\ntouch {ready}\nwhile true; do sleep 0.05; done"),
             Process("polite", "exec sleep 600"),
         ]);
         using var cts = new CancellationTokenSource();
         var run = runner.RunAsync(config, cts.Token);
-        await Eventually.WaitAsync(() => runner.ProcessIds.Count == 2, "both running");
+        await Eventually.WaitAsync(() => runner.ProcessIds.Count == 2 && File.Exists(ready), "both running, the trap installed");
         var pids = runner.ProcessIds.ToArray();
 
         await cts.CancelAsync();

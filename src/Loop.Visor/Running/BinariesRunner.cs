@@ -55,7 +55,7 @@ public sealed partial class BinariesRunner : IBinariesRunner
         {
             foreach (var spec in config.Processes)
             {
-                running.Add((spec, Start(spec)));
+                running.Add((spec, await TextFileBusy.RetryAsync(() => Start(spec)).ConfigureAwait(false)));
             }
         }
         catch

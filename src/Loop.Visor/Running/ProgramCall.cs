@@ -13,7 +13,7 @@ internal static class ProgramCall
             start.ArgumentList.Add(arg);
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {path}");
+        using var process = await TextFileBusy.RetryAsync(() => Process.Start(start)).ConfigureAwait(false) ?? throw new InvalidOperationException($"could not start {path}");
         var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
         _ = process.StandardError.ReadToEndAsync(cancellationToken);
         try
