@@ -72,6 +72,8 @@ internal sealed class EchoService(Behaviour behaviour, HealthServiceImpl health)
             await Task.Delay(Timeout.Infinite, context.CancellationToken);
         }
 
+        // After the handshake the console goes to the host over GRPCStdio and lands in the host's log.
+        Console.WriteLine($"echo {n}: {request.Text}");
         return new EchoReply { Text = request.Text, Calls = n };
     }
 }

@@ -167,4 +167,17 @@ public sealed class PluginProcessTests
         using var http = new HttpClient();
         (await http.GetStringAsync($"http://127.0.0.1:{loop!.EnvConfig.PrometheusPort}/metrics")).Should().Contain("super_great_counter");
     }
+
+    [Fact]
+    public async Task The_plugins_console_output_reaches_the_host_log_over_grpc_stdio()
+    {
+        var collector = new FakeLogCollector();
+        await using var client = await PluginClient.StartAsync(Command(Registry(), "chatty"), Handshake, logger: new FakeLogger(collector));
+
+        await new Echo.EchoClient(client.Channel).SayAsync(new EchoRequest { Text = "over stdio" });
+
+        await Eventually.WaitAsync(
+            () => collector.GetSnapshot().Any(r => r.Message == "plugin.Loop.SamplePlugin stdout: echo 1: over stdio"),
+            "the plugin's console line in the host log");
+    }
 }

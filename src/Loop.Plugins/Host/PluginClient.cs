@@ -21,6 +21,8 @@ public sealed partial class PluginClient : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly PluginClientOptions _options;
     private readonly AsyncDuplexStreamingCall<ConnInfo, ConnInfo> _broker;
+    private readonly CancellationTokenSource _stdioStop = new();
+    private readonly Task _stdio;
     private int _killed;
 
     private PluginClient(string name, Process process, HandshakeLine handshake, GrpcChannel channel, PluginClientOptions options, ILogger logger)
@@ -36,6 +38,9 @@ public sealed partial class PluginClient : IAsyncDisposable
 
         // Go plugins block their broker sends until the host opens this stream.
         _broker = new GRPCBroker.GRPCBrokerClient(channel).StartStream();
+
+        // Plugins that forward their console (go-plugin ≥ 1.1, Loop's SDK) block when nobody drains it.
+        _stdio = DrainStdioAsync(_stdioStop.Token);
     }
 
     /// <summary>The plugin's name (its executable's base name).</summary>
@@ -187,6 +192,9 @@ public sealed partial class PluginClient : IAsyncDisposable
             await Exited.ConfigureAwait(false);
         }
 
+        await _stdioStop.CancelAsync().ConfigureAwait(false);
+        await _stdio.ConfigureAwait(false);
+        _stdioStop.Dispose();
         Channel.Dispose();
     }
 
@@ -270,6 +278,29 @@ public sealed partial class PluginClient : IAsyncDisposable
         return GrpcChannel.ForAddress($"{scheme}://{line.Address}", new GrpcChannelOptions { HttpHandler = handler, MaxReceiveMessageSize = int.MaxValue, MaxSendMessageSize = int.MaxValue });
     }
 
+    private async Task DrainStdioAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var call = new GRPCStdio.GRPCStdioClient(Channel).StreamStdio(new Google.Protobuf.WellKnownTypes.Empty(), cancellationToken: cancellationToken);
+            while (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+            {
+                var data = call.ResponseStream.Current;
+                foreach (var line in data.Data.ToStringUtf8().Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    LogStdio(_logger, Name, data.Channel == StdioData.Types.Channel.Stderr ? "stderr" : "stdout", line.TrimEnd('\r'));
+                }
+            }
+        }
+        catch (RpcException)
+        {
+            // Unimplemented (go-plugin 1.0.x), or the plugin went away.
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     private static async Task DrainStdoutAsync(Process process, string name, ILogger logger)
     {
         try
@@ -297,6 +328,9 @@ public sealed partial class PluginClient : IAsyncDisposable
 
     [LoggerMessage(EventId = 410, Message = "plugin.{Plugin}: {Message}")]
     private static partial void LogPlugin(ILogger logger, LogLevel level, string plugin, string message);
+
+    [LoggerMessage(EventId = 413, Level = LogLevel.Information, Message = "plugin.{Plugin} {Stream}: {Line}")]
+    private static partial void LogStdio(ILogger logger, string plugin, string stream, string line);
 
     [LoggerMessage(EventId = 411, Level = LogLevel.Information, Message = "plugin {Plugin} started (pid {Pid}) on {Address}, protocol version {Version}")]
     private static partial void LogStarted(ILogger logger, string plugin, int pid, string address, int version);

@@ -83,6 +83,8 @@ public static class LoopPluginServer
         health.SetStatus(string.Empty, HealthCheckResponse.Types.ServingStatus.Serving);
         health.SetStatus("plugin", HealthCheckResponse.Types.ServingStatus.Serving);
         builder.Services.AddSingleton(health);
+        var stdio = new StdioForwarder();
+        builder.Services.AddSingleton(stdio);
         if (metricsPort is not null)
         {
             builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter([.. options.Meters]).AddPrometheusExporter());
@@ -105,6 +107,12 @@ public static class LoopPluginServer
         {
             stdout.WriteLine(new HandshakeLine(version, "unix", socket, "grpc", serverCertificate?.RawData).ToString());
             stdout.Flush();
+
+            // From here on the console belongs to the host's GRPCStdio stream (the handshake line was the last raw write).
+            if (options.Stdout is null)
+            {
+                Console.SetOut(stdio.Writer(Protocol.StdioData.Types.Channel.Stdout));
+            }
         });
 
         try

@@ -39,18 +39,18 @@ internal sealed class BrokerService : GRPCBroker.GRPCBrokerBase
     }
 }
 
-/// <summary>
-/// <c>plugin.GRPCStdio</c>: a .NET plugin writes nothing to stdout after the handshake and logs to stderr as hclog, so
-/// the stream stays open and empty until the plugin stops.
-/// </summary>
-internal sealed class StdioService(IHostApplicationLifetime lifetime) : GRPCStdio.GRPCStdioBase
+/// <summary><c>plugin.GRPCStdio</c>: streams the plugin's console output (after the handshake) to the host.</summary>
+internal sealed class StdioService(StdioForwarder forwarder, IHostApplicationLifetime lifetime) : GRPCStdio.GRPCStdioBase
 {
     public override async Task StreamStdio(Google.Protobuf.WellKnownTypes.Empty request, IServerStreamWriter<StdioData> responseStream, ServerCallContext context)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         try
         {
-            await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+            await foreach (var data in forwarder.Reader.ReadAllAsync(stop.Token).ConfigureAwait(false))
+            {
+                await responseStream.WriteAsync(data, stop.Token).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException)
         {
