@@ -41,7 +41,8 @@ public static class LoopPluginServer
 
         var version = Negotiate(handshake.ProtocolVersions, env.GetValueOrDefault(HandshakeConfig.ProtocolVersionsVariable));
         var socket = SocketPath(env);
-        int? metricsPort = env.ContainsKey(LoopEnvironment.PrometheusPort) ? LoopEnvironment.Parse(env).PrometheusPort : null;
+        var loopEnv = env.ContainsKey(LoopEnvironment.PrometheusPort) ? LoopEnvironment.Parse(env) : null;
+        int? metricsPort = loopEnv?.PrometheusPort;
 
         // AutoMTLS when the host sent its certificate: ours goes back in the handshake, and only the host's is accepted.
         X509Certificate2? serverCertificate = null;
@@ -88,6 +89,11 @@ public static class LoopPluginServer
         if (metricsPort is not null)
         {
             builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter([.. options.Meters]).AddPrometheusExporter());
+        }
+
+        if (loopEnv is not null)
+        {
+            PluginTracing.Add(builder.Services, loopEnv.Tracing, options.ActivitySources);
         }
 
         options.ConfigureServices?.Invoke(builder.Services);

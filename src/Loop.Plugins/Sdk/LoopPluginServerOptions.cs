@@ -18,6 +18,9 @@ public sealed class LoopPluginServerOptions
     /// <summary>Meters exported on <c>/metrics</c>. Default: every meter.</summary>
     public IReadOnlyList<string> Meters { get; init; } = ["*"];
 
+    /// <summary>Activity sources traced when <c>CL_TRACING_ENABLED</c> (incoming gRPC calls are always traced then).</summary>
+    public IReadOnlyList<string> ActivitySources { get; init; } = [];
+
     /// <summary>The environment to read (tests); the process's own when null.</summary>
     public IReadOnlyDictionary<string, string>? Environment { get; init; }
 
