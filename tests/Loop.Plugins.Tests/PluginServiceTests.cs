@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Loop.Sample.V1;
 using Loop.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Loop.Plugins.Tests;
@@ -48,7 +51,11 @@ public sealed class PluginServiceTests
     [Fact]
     public async Task A_plugin_that_crashes_is_relaunched_and_calls_resume()
     {
-        await using var service = new PluginService("crashy", Command("crashy", "--crash-after", "2"), Handshake, Patient(), timeProvider: _time);
+        using var meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var factory = meters.GetRequiredService<IMeterFactory>();
+        using var relaunches = new MetricCollector<long>(factory, PluginService.MeterName, "loop.plugin.relaunches");
+        using var launches = new MetricCollector<long>(factory, PluginService.MeterName, "loop.plugin.launches");
+        await using var service = new PluginService("crashy", Command("crashy", "--crash-after", "2"), Handshake, Patient(), timeProvider: _time, meterFactory: factory);
         service.CheckReady().Should().NotBeNull();
         await service.StartAsync();
         await KeepAliveUntilAsync(service, 1);
@@ -66,6 +73,8 @@ public sealed class PluginServiceTests
         var second = await service.WaitAsync();
         second.ProcessId.Should().NotBe(first.ProcessId);
         (await new Echo.EchoClient(second.Channel).SayAsync(new EchoRequest { Text = "again" })).Calls.Should().Be(1, "a fresh process answers");
+        relaunches.GetMeasurementSnapshot().Should().ContainSingle().Which.Tags["plugin"].Should().Be("crashy");
+        launches.GetMeasurementSnapshot().Should().HaveCount(2);
     }
 
     [Fact]

@@ -56,7 +56,8 @@ public static class LoopPluginsServiceCollectionExtensions
                 handshake,
                 options,
                 sp.GetService<ILogger<PluginService>>(),
-                sp.GetRequiredService<TimeProvider>());
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetService<System.Diagnostics.Metrics.IMeterFactory>());
         });
         services.AddSingleton<Microsoft.Extensions.Hosting.IHostedService>(sp =>
             new Loop.Services.LoopServiceHostedService<PluginService>(sp.GetRequiredKeyedService<PluginService>(command.Id)));

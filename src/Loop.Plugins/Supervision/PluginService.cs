@@ -18,6 +18,7 @@ public sealed partial class PluginService : LoopService
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private readonly SleeperTask _keepAlive;
+    private readonly PluginMetrics _metrics;
     private readonly Lock _gate = new();
     private TaskCompletionSource<PluginClient> _ready = NewReady();
     private PluginClient? _client;
@@ -31,15 +32,18 @@ public sealed partial class PluginService : LoopService
     /// <param name="options">Keep-alive and launch settings.</param>
     /// <param name="logger">The logger (also receives the plugin's stderr).</param>
     /// <param name="timeProvider">The clock for the keep-alive and the backoff.</param>
+    /// <param name="meterFactory">Creates the <c>Loop.Plugins</c> meter; a private meter when null.</param>
     public PluginService(
         string name,
         Func<ProcessStartInfo> command,
         HandshakeConfig handshake,
         PluginServiceOptions? options = null,
         ILogger<PluginService>? logger = null,
-        TimeProvider? timeProvider = null)
+        TimeProvider? timeProvider = null,
+        System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
         : base(name)
     {
+        _metrics = new PluginMetrics(name, meterFactory);
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(handshake);
         _command = command;
@@ -49,6 +53,9 @@ public sealed partial class PluginService : LoopService
         _timeProvider = timeProvider ?? TimeProvider.System;
         _keepAlive = new SleeperTask($"{name}.keep-alive", KeepAliveAsync, _options.KeepAliveInterval, _timeProvider, _logger);
     }
+
+    /// <summary>The meter name of the supervision instruments.</summary>
+    public static string MeterName => PluginMetrics.MeterName;
 
     /// <summary>How many times the plugin was launched successfully.</summary>
     public long Launches => Interlocked.Read(ref _launches);
@@ -110,6 +117,9 @@ public sealed partial class PluginService : LoopService
         {
             await client.DisposeAsync().ConfigureAwait(false);
         }
+
+        _metrics.Down();
+        _metrics.Dispose();
     }
 
     private async ValueTask KeepAliveAsync(CancellationToken cancellationToken)
@@ -123,6 +133,7 @@ public sealed partial class PluginService : LoopService
         if (current is not null)
         {
             LogRelaunching(_logger, Name, current.Exited.IsCompleted ? "exited" : "failed its health check");
+            _metrics.Relaunching();
             lock (_gate)
             {
                 _client = null;
@@ -144,6 +155,7 @@ public sealed partial class PluginService : LoopService
                 var client = await PluginClient.StartAsync(_command(), _handshake, _options.Client, _logger, cancellationToken).ConfigureAwait(false);
 
                 Interlocked.Increment(ref _launches);
+                _metrics.Launched();
                 lock (_gate)
                 {
                     _client = client;
@@ -156,6 +168,7 @@ public sealed partial class PluginService : LoopService
             catch (Exception ex) when (ex is PluginHandshakeException or System.ComponentModel.Win32Exception)
             {
                 _lastError = ex.Message;
+                _metrics.LaunchFailed();
                 LogLaunchFailed(_logger, Name, ex.Message, backoff);
                 await Task.Delay(backoff, _timeProvider, cancellationToken).ConfigureAwait(false);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxRelaunchBackoff.Ticks));

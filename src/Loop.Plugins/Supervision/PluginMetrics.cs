@@ -1,0 +1,52 @@
+using System.Diagnostics.Metrics;
+
+namespace Loop.Plugins;
+
+/// <summary>Supervision instruments on meter <see cref="MeterName"/>, tagged with the plugin's name.</summary>
+internal sealed class PluginMetrics : IDisposable
+{
+    public const string MeterName = "Loop.Plugins";
+
+    private readonly Meter _meter;
+    private readonly bool _owns;
+    private readonly Counter<long> _launches;
+    private readonly Counter<long> _relaunches;
+    private readonly Counter<long> _launchFailures;
+    private readonly KeyValuePair<string, object?> _plugin;
+    private int _healthy;
+
+    public PluginMetrics(string plugin, IMeterFactory? factory)
+    {
+        _meter = factory?.Create(new MeterOptions(MeterName)) ?? new Meter(MeterName);
+        _owns = factory is null;
+        _plugin = new KeyValuePair<string, object?>("plugin", plugin);
+        _launches = _meter.CreateCounter<long>("loop.plugin.launches", "{launch}", "Successful plugin launches.");
+        _relaunches = _meter.CreateCounter<long>("loop.plugin.relaunches", "{relaunch}", "Relaunches of a plugin that exited or stopped answering.");
+        _launchFailures = _meter.CreateCounter<long>("loop.plugin.launch_failures", "{failure}", "Launches that failed (handshake, timeout, exec).");
+        _meter.CreateObservableGauge("loop.plugin.healthy", () => new Measurement<int>(Volatile.Read(ref _healthy), _plugin), "1", "1 while the plugin is launched and passed its last health check.");
+    }
+
+    public void Launched()
+    {
+        _launches.Add(1, _plugin);
+        Volatile.Write(ref _healthy, 1);
+    }
+
+    public void Relaunching()
+    {
+        _relaunches.Add(1, _plugin);
+        Volatile.Write(ref _healthy, 0);
+    }
+
+    public void LaunchFailed() => _launchFailures.Add(1, _plugin);
+
+    public void Down() => Volatile.Write(ref _healthy, 0);
+
+    public void Dispose()
+    {
+        if (_owns)
+        {
+            _meter.Dispose();
+        }
+    }
+}
