@@ -48,7 +48,7 @@ internal static partial class Native
 internal sealed record Behaviour(int? CrashAfter, int? HangAfter);
 
 /// <summary>Echoes text and counts calls (metric <c>super_great_counter</c>).</summary>
-internal sealed class EchoService(Behaviour behaviour, HealthServiceImpl health) : Echo.EchoBase
+internal sealed class EchoService(Behaviour behaviour, HealthServiceImpl health, PluginBroker broker) : Echo.EchoBase
 {
     public const string MeterName = "Loop.SamplePlugin";
     private static readonly Meter Meter = new(MeterName);
@@ -76,4 +76,31 @@ internal sealed class EchoService(Behaviour behaviour, HealthServiceImpl health)
         Console.WriteLine($"echo {n}: {request.Text}");
         return new EchoReply { Text = request.Text, Calls = n };
     }
+
+    public override async Task<EchoReply> Relay(RelayRequest request, ServerCallContext context)
+    {
+        using var channel = await broker.DialAsync(request.BrokerId, context.CancellationToken);
+        return await new Echo.EchoClient(channel).SayAsync(new EchoRequest { Text = request.Text }, cancellationToken: context.CancellationToken);
+    }
+
+    public override async Task<OfferReply> Offer(OfferRequest request, ServerCallContext context)
+    {
+        var id = broker.NextId();
+        await broker.AcceptAndServeAsync(
+            id,
+            endpoints => endpoints.MapGrpcService<PrefixEchoService>(),
+            services => services.AddSingleton(new Prefix(request.Prefix)),
+            context.CancellationToken);
+        return new OfferReply { BrokerId = id };
+    }
+}
+
+/// <summary>The prefix of an offered Echo.</summary>
+internal sealed record Prefix(string Value);
+
+/// <summary>The Echo served over a brokered sub-connection.</summary>
+internal sealed class PrefixEchoService(Prefix prefix) : Echo.EchoBase
+{
+    public override Task<EchoReply> Say(EchoRequest request, ServerCallContext context) =>
+        Task.FromResult(new EchoReply { Text = $"{prefix.Value}:{request.Text}" });
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
@@ -22,6 +21,7 @@ public sealed partial class PluginClient : IAsyncDisposable
     private readonly PluginClientOptions _options;
     private readonly AsyncDuplexStreamingCall<ConnInfo, ConnInfo> _broker;
     private readonly CancellationTokenSource _stdioStop = new();
+    private readonly Task _brokerReader;
     private readonly Task _stdio;
     private int _killed;
 
@@ -37,7 +37,9 @@ public sealed partial class PluginClient : IAsyncDisposable
         Exited = process.WaitForExitAsync();
 
         // Go plugins block their broker sends until the host opens this stream.
-        _broker = new GRPCBroker.GRPCBrokerClient(channel).StartStream();
+        _broker = new GRPCBroker.GRPCBrokerClient(channel).StartStream(cancellationToken: _stdioStop.Token);
+        Broker.Attach(info => _broker.RequestStream.WriteAsync(info));
+        _brokerReader = ReadBrokerAsync();
 
         // Plugins that forward their console (go-plugin ≥ 1.1, Loop's SDK) block when nobody drains it.
         _stdio = DrainStdioAsync(_stdioStop.Token);
@@ -48,6 +50,9 @@ public sealed partial class PluginClient : IAsyncDisposable
 
     /// <summary>The handshake the plugin printed.</summary>
     public HandshakeLine Handshake { get; }
+
+    /// <summary>The connection broker: serve sub-services to the plugin, or dial the ones it serves.</summary>
+    public PluginBroker Broker { get; } = new();
 
     /// <summary>The gRPC channel to the plugin's services.</summary>
     public GrpcChannel Channel { get; }
@@ -126,7 +131,7 @@ public sealed partial class PluginClient : IAsyncDisposable
 
         // After the handshake, anything the plugin prints on stdout is only logged.
         _ = DrainStdoutAsync(process, name, logger);
-        var channel = Connect(line, clientCertificate);
+        var channel = PluginChannels.Create(line.Network, line.Address, clientCertificate, line.ServerCertificate);
         LogStarted(logger, name, process.Id, line.Address, line.AppProtocolVersion);
         return new PluginClient(name, process, line, channel, options, logger);
     }
@@ -194,6 +199,8 @@ public sealed partial class PluginClient : IAsyncDisposable
 
         await _stdioStop.CancelAsync().ConfigureAwait(false);
         await _stdio.ConfigureAwait(false);
+        await _brokerReader.ConfigureAwait(false);
+        await Broker.DisposeAsync().ConfigureAwait(false);
         _stdioStop.Dispose();
         Channel.Dispose();
     }
@@ -237,45 +244,19 @@ public sealed partial class PluginClient : IAsyncDisposable
         throw new PluginHandshakeException($"timeout while waiting for plugin {name} to start ({timeout})");
     }
 
-    private static GrpcChannel Connect(HandshakeLine line, System.Security.Cryptography.X509Certificates.X509Certificate2? clientCertificate)
+    private async Task ReadBrokerAsync()
     {
-        var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
-        var scheme = "http";
-        if (clientCertificate is not null)
+        try
         {
-            // Trust exactly the certificate the plugin printed; present our own.
-            var pinned = line.ServerCertificate!;
-            scheme = "https";
-            handler.SslOptions = new System.Net.Security.SslClientAuthenticationOptions
+            while (await _broker.ResponseStream.MoveNext(_stdioStop.Token).ConfigureAwait(false))
             {
-                TargetHost = "localhost",
-                ClientCertificates = [clientCertificate],
-                EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13,
-                RemoteCertificateValidationCallback = (_, certificate, _, _) => AutoMtls.IsPinned(certificate, pinned),
-            };
+                Broker.OnReceived(_broker.ResponseStream.Current);
+            }
         }
-
-        if (line.Network == "unix")
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
-            var path = line.Address;
-            handler.ConnectCallback = async (_, token) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), token).ConfigureAwait(false);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            };
-            return GrpcChannel.ForAddress($"{scheme}://localhost", new GrpcChannelOptions { HttpHandler = handler, MaxReceiveMessageSize = int.MaxValue, MaxSendMessageSize = int.MaxValue });
+            // The plugin went away or is being stopped.
         }
-
-        return GrpcChannel.ForAddress($"{scheme}://{line.Address}", new GrpcChannelOptions { HttpHandler = handler, MaxReceiveMessageSize = int.MaxValue, MaxSendMessageSize = int.MaxValue });
     }
 
     private async Task DrainStdioAsync(CancellationToken cancellationToken)

@@ -86,6 +86,8 @@ public static class LoopPluginServer
         builder.Services.AddSingleton(health);
         var stdio = new StdioForwarder();
         builder.Services.AddSingleton(stdio);
+        await using var broker = new PluginBroker();
+        builder.Services.AddSingleton(broker);
         if (metricsPort is not null)
         {
             builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter([.. options.Meters]).AddPrometheusExporter());
@@ -144,11 +146,9 @@ public static class LoopPluginServer
         return common.Count > 0 ? common.Max() : plugin.Min();
     }
 
-    private static string SocketPath(IReadOnlyDictionary<string, string> env)
-    {
-        var dir = env.GetValueOrDefault("PLUGIN_UNIX_SOCKET_DIR") is { Length: > 0 } d ? d
+    private static string SocketPath(IReadOnlyDictionary<string, string> env) =>
+        PluginChannels.NewSocketPath(
+            env.GetValueOrDefault("PLUGIN_UNIX_SOCKET_DIR") is { Length: > 0 } d ? d
             : env.GetValueOrDefault("TMPDIR") is { Length: > 0 } t ? t
-            : Path.GetTempPath();
-        return Path.Combine(dir, "plugin" + Random.Shared.NextInt64(1_000_000_000, 9_999_999_999).ToString(CultureInfo.InvariantCulture));
-    }
+            : null);
 }

@@ -19,18 +19,19 @@ internal sealed class ControllerService(IHostApplicationLifetime lifetime) : GRP
 }
 
 /// <summary>
-/// <c>plugin.GRPCBroker</c>: the host opens this stream right after connecting. Loop plugins do not broker
-/// sub-connections yet, so the stream is held open and drained until the host closes it.
+/// <c>plugin.GRPCBroker</c>: the host opens this stream right after connecting; the plugin's <see cref="PluginBroker"/>
+/// announces its sub-services on it and learns the host's.
 /// </summary>
-internal sealed class BrokerService : GRPCBroker.GRPCBrokerBase
+internal sealed class BrokerService(PluginBroker broker) : GRPCBroker.GRPCBrokerBase
 {
     public override async Task StartStream(IAsyncStreamReader<ConnInfo> requestStream, IServerStreamWriter<ConnInfo> responseStream, ServerCallContext context)
     {
+        broker.Attach(info => responseStream.WriteAsync(info, context.CancellationToken));
         try
         {
             while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
             {
-                // No brokered services are offered; requests for them are ignored.
+                broker.OnReceived(requestStream.Current);
             }
         }
         catch (OperationCanceledException)

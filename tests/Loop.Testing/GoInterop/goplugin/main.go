@@ -12,7 +12,10 @@ import (
 	echo "loopinterop/echo"
 )
 
-type echoServer struct{ calls int64 }
+type echoServer struct {
+	echo.UnimplementedEchoServer
+	calls int64
+}
 
 func (s *echoServer) Say(ctx context.Context, req *echo.EchoRequest) (*echo.EchoReply, error) {
 	n := atomic.AddInt64(&s.calls, 1)

@@ -1,0 +1,54 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Grpc.Net.Client;
+
+namespace Loop.Plugins;
+
+/// <summary>gRPC channels to a plugin endpoint (<c>unix</c> socket path or <c>tcp</c> address), plain or AutoMTLS.</summary>
+internal static class PluginChannels
+{
+    public static GrpcChannel Create(string network, string address, X509Certificate2? clientCertificate = null, byte[]? pinnedServerCertificate = null)
+    {
+        var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
+        var scheme = "http";
+        if (clientCertificate is not null)
+        {
+            // Trust exactly the certificate the plugin printed; present our own.
+            scheme = "https";
+            handler.SslOptions = new SslClientAuthenticationOptions
+            {
+                TargetHost = "localhost",
+                ClientCertificates = [clientCertificate],
+                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => AutoMtls.IsPinned(certificate, pinnedServerCertificate!),
+            };
+        }
+
+        if (network == "unix")
+        {
+            handler.ConnectCallback = async (_, token) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(address), token).ConfigureAwait(false);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+        }
+
+        var target = network == "unix" ? $"{scheme}://localhost" : $"{scheme}://{address}";
+        return GrpcChannel.ForAddress(target, new GrpcChannelOptions { HttpHandler = handler, MaxReceiveMessageSize = int.MaxValue, MaxSendMessageSize = int.MaxValue });
+    }
+
+    /// <summary>A fresh socket path as go-plugin makes them: <c>&lt;dir&gt;/plugin&lt;digits&gt;</c>.</summary>
+    public static string NewSocketPath(string? directory = null) =>
+        Path.Combine(directory ?? Path.GetTempPath(), "plugin" + Random.Shared.NextInt64(1_000_000_000, 9_999_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture));
+}

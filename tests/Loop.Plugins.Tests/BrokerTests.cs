@@ -1,0 +1,56 @@
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Loop.Sample.V1;
+using Loop.Testing;
+
+namespace Loop.Plugins.Tests;
+
+/// <summary>Brokered sub-connections between the host and the real sample plugin, both directions.</summary>
+public sealed class BrokerTests
+{
+    private static readonly HandshakeConfig Handshake = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
+
+    private static Task<PluginClient> StartAsync(string id)
+    {
+        var first = 32_600 + Random.Shared.Next(0, 9) * 10; // 32600-32689
+        var start = LoopCommands.RegisterLoop(new LoopRegistry(new PortPool(first, first + 9)), new CmdConfig(id, BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin")))();
+        return PluginClient.StartAsync(start, Handshake);
+    }
+
+    [Fact]
+    public async Task The_plugin_dials_a_service_the_host_serves_through_the_broker()
+    {
+        await using var client = await StartAsync("relay");
+        var id = client.Broker.NextId();
+        await client.Broker.AcceptAndServeAsync(id, endpoints => endpoints.MapGrpcService<HostEcho>());
+
+        var reply = await new Echo.EchoClient(client.Channel).RelayAsync(new RelayRequest { BrokerId = id, Text = "round" });
+
+        reply.Text.Should().Be("host:round");
+    }
+
+    [Fact]
+    public async Task The_host_dials_a_service_the_plugin_serves_through_the_broker()
+    {
+        await using var client = await StartAsync("offer");
+
+        var offer = await new Echo.EchoClient(client.Channel).OfferAsync(new OfferRequest { Prefix = "sub" });
+        using var channel = await client.Broker.DialAsync(offer.BrokerId);
+
+        (await new Echo.EchoClient(channel).SayAsync(new EchoRequest { Text = "way" })).Text.Should().Be("sub:way");
+    }
+
+    [Fact]
+    public async Task Dialling_an_id_nobody_announced_times_out_clearly()
+    {
+        await using var client = await StartAsync("nobody");
+        var dial = () => client.Broker.DialAsync(4242);
+        (await dial.Should().ThrowAsync<TimeoutException>()).Which.Message.Should().Contain("broker id 4242");
+    }
+
+    private sealed class HostEcho : Echo.EchoBase
+    {
+        public override Task<EchoReply> Say(EchoRequest request, ServerCallContext context) =>
+            Task.FromResult(new EchoReply { Text = "host:" + request.Text });
+    }
+}
