@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
@@ -31,12 +30,7 @@ public class RoundTripBenchmarks
         {
             HttpHandler = new SocketsHttpHandler
             {
-                ConnectCallback = async (_, token) =>
-                {
-                    var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), token);
-                    return new NetworkStream(socket, ownsSocket: true);
-                },
+                ConnectCallback = (_, token) => Loop.Networking.UnixSockets.ConnectAsync(path, token),
             },
         });
         _viaPlugin = new Echo.EchoClient(_client.Channel);

@@ -133,12 +133,7 @@ public sealed class PluginProcessTests
         using var stranger = AutoMtls.CreateCertificate();
         using var handler = new SocketsHttpHandler
         {
-            ConnectCallback = async (_, token) =>
-            {
-                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-                await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(client.Handshake.Address), token);
-                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
-            },
+            ConnectCallback = (_, token) => Loop.Networking.UnixSockets.ConnectAsync(client.Handshake.Address, token),
             SslOptions = new System.Net.Security.SslClientAuthenticationOptions
             {
                 TargetHost = "localhost",

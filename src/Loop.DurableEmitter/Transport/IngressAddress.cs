@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-
 namespace Loop.DurableEmitter;
 
 /// <summary>A parsed ingress endpoint: the URI gRPC calls and, for Unix sockets, the socket path.</summary>
@@ -29,21 +27,5 @@ internal sealed record IngressAddress(Uri Uri, string? UnixSocketPath)
 
         address = new IngressAddress(uri, null);
         return null;
-    }
-
-    /// <summary>Connects a Unix domain socket for the HTTP/2 handler.</summary>
-    public async ValueTask<Stream> ConnectUnixAsync(CancellationToken cancellationToken)
-    {
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(UnixSocketPath!), cancellationToken).ConfigureAwait(false);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
     }
 }

@@ -25,7 +25,8 @@ internal sealed class IngressConnection : IDisposable
         };
         if (address!.UnixSocketPath is not null)
         {
-            handler.ConnectCallback = (_, token) => address.ConnectUnixAsync(token);
+            var path = address.UnixSocketPath;
+            handler.ConnectCallback = (_, token) => Loop.Networking.UnixSockets.ConnectAsync(path, token);
         }
 
         _channel = GrpcChannel.ForAddress(address.Uri, new GrpcChannelOptions

@@ -1,5 +1,4 @@
 using System.Net.Security;
-using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Net.Client;
@@ -28,20 +27,7 @@ internal static class PluginChannels
 
         if (network == "unix")
         {
-            handler.ConnectCallback = async (_, token) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(address), token).ConfigureAwait(false);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            };
+            handler.ConnectCallback = (_, token) => Loop.Networking.UnixSockets.ConnectAsync(address, token);
         }
 
         var target = network == "unix" ? $"{scheme}://localhost" : $"{scheme}://{address}";

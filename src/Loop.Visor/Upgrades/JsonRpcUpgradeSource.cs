@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Text.Json;
 
 namespace Loop.Visor;
@@ -20,20 +19,7 @@ public sealed class JsonRpcUpgradeSource : IUpgradeSource, IDisposable
         var handler = new SocketsHttpHandler();
         if (endpoint.SocketPath is { } socketPath)
         {
-            handler.ConnectCallback = async (_, token) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), token).ConfigureAwait(false);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            };
+            handler.ConnectCallback = (_, token) => Loop.Networking.UnixSockets.ConnectAsync(socketPath, token);
             _uri = new Uri("http://localhost" + (endpoint.HttpPath.StartsWith('/') ? endpoint.HttpPath : "/" + endpoint.HttpPath));
         }
         else
