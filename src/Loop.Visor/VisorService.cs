@@ -119,7 +119,7 @@ public sealed partial class VisorService : IDisposable
 
             var isRestart = everStarted;
             everStarted = true;
-            var (first, watch, target, request, exitCode) = await WaitForExitOrUpgradeAsync(run, runConfig, isRestart, running.Token).ConfigureAwait(false);
+            var (watch, target, request, exitCode) = await WaitForExitOrUpgradeAsync(run, runConfig, isRestart, running.Token).ConfigureAwait(false);
             if (cancellationToken.IsCancellationRequested)
             {
                 await run.ConfigureAwait(false);
@@ -187,7 +187,7 @@ public sealed partial class VisorService : IDisposable
     /// Waits until the set exits or an acceptable upgrade is due. A refused upgrade (bad tag, missing folder) is logged
     /// and watching goes on while the set keeps running.
     /// </summary>
-    private async Task<(Task First, Task Watch, string? Target, UpgradeRequest? Request, int? ExitCode)> WaitForExitOrUpgradeAsync(
+    private async Task<(Task Watch, string? Target, UpgradeRequest? Request, int? ExitCode)> WaitForExitOrUpgradeAsync(
         Task<BinariesExit> run, RunConfig runConfig, bool isRestart, CancellationToken cancellationToken)
     {
         while (true)
@@ -196,18 +196,18 @@ public sealed partial class VisorService : IDisposable
             var first = await Task.WhenAny(run, watch).ConfigureAwait(false);
             if (first == run || cancellationToken.IsCancellationRequested)
             {
-                return (first, watch, null, null, null);
+                return (watch, null, null, null);
             }
 
             var outcome = await watch.ConfigureAwait(false);
             if (outcome.ExitCode is { } code)
             {
-                return (first, watch, null, null, code);
+                return (watch, null, null, code);
             }
 
             if (await PrepareUpgradeAsync(outcome.Upgrade!, cancellationToken).ConfigureAwait(false) is { } target)
             {
-                return (first, watch, target, outcome.Upgrade, null);
+                return (watch, target, outcome.Upgrade, null);
             }
         }
     }

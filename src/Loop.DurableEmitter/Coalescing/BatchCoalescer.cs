@@ -49,9 +49,6 @@ internal sealed class BatchCoalescer<T>
         }
     }
 
-    /// <summary>Items waiting for a worker.</summary>
-    public int Pending => _channel.Reader.Count;
-
     /// <summary>Adds an item, waiting for room. Throws <see cref="ChannelClosedException"/> once completing.</summary>
     public ValueTask AddAsync(T item, CancellationToken cancellationToken) => _channel.Writer.WriteAsync(item, cancellationToken);
 

@@ -57,8 +57,7 @@ public static class LoopEnvironment
     /// <exception cref="LoopEnvironmentException">The Prometheus port is missing or invalid, or a tracing value is invalid.</exception>
     public static LoopEnvConfig Parse(IReadOnlyDictionary<string, string>? environment = null)
     {
-        var env = environment ?? System.Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? string.Empty, StringComparer.Ordinal);
+        var env = environment ?? ProcessVariables();
         if (!env.TryGetValue(PrometheusPort, out var portText) || !int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65_535)
         {
             throw new LoopEnvironmentException(PrometheusPort, portText is null ? "is not set" : $"\"{portText}\" is not a port number");
@@ -88,6 +87,11 @@ public static class LoopEnvironment
 
         return new LoopEnvConfig { PrometheusPort = port, Tracing = tracing };
     }
+
+    /// <summary>This process's environment variables.</summary>
+    internal static Dictionary<string, string> ProcessVariables() =>
+        System.Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? string.Empty, StringComparer.Ordinal);
 
     /// <summary>Go's <c>strconv.ParseBool</c>: 1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False.</summary>
     public static bool ParseBool(string variable, string? text) => text switch

@@ -27,8 +27,7 @@ public static class LoopPluginServer
     public static async Task<int> RunAsync(LoopPluginServerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var env = options.Environment ?? System.Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? string.Empty, StringComparer.Ordinal);
+        var env = options.Environment ?? LoopEnvironment.ProcessVariables();
         var stdout = options.Stdout ?? Console.Out;
         var stderr = options.Stderr ?? Console.Error;
         var handshake = options.Handshake;

@@ -88,8 +88,6 @@ internal sealed class TomlDocument
     public int FirstLineUnder(string table) =>
         _values.Where(v => v.Key.StartsWith(Internal(table) + Separator, StringComparison.Ordinal)).Select(v => v.Value.Line).DefaultIfEmpty(0).Min();
 
-    public bool HasTable(string table) => _values.Keys.Any(k => k.StartsWith(Internal(table) + Separator, StringComparison.Ordinal));
-
     public string? String(string key, string? fallback = null) =>
         Read(key) is { } v ? v.Value is StringValueSyntax s ? s.Value : throw Bad(key, v.Line, "expected a string") : fallback;
 

@@ -81,7 +81,7 @@ public static class VisorConfigFile
             MaxNumberOfRestartConnectionRetries = (int)doc.Integer("maxNumberOfRestartConnectionRetries", d.MaxNumberOfRestartConnectionRetries, 0, int.MaxValue),
             MaxNumberOfRestarts = (int)doc.Integer("maxNumberOfRestarts", d.MaxNumberOfRestarts, 0, int.MaxValue),
             RestartsDelaySeconds = (int)doc.Integer("restartsDelaySeconds", d.RestartsDelaySeconds, 0, 86_400),
-            RestartBackoffMultiplier = ReadMultiplier(doc, d.RestartBackoffMultiplier),
+            RestartBackoffMultiplier = doc.Float("restartBackoffMultiplier", d.RestartBackoffMultiplier, 1, 100),
             MaxRestartDelaySeconds = (int)doc.Integer("maxRestartDelaySeconds", d.MaxRestartDelaySeconds, 0, 86_400),
             RestartCounterResetSeconds = (int)doc.Integer("restartCounterResetSeconds", d.RestartCounterResetSeconds, 0, int.MaxValue),
             StopDelaySeconds = (int)doc.Integer("stopDelaySeconds", d.StopDelaySeconds, 0, 3_600),
@@ -119,18 +119,5 @@ public static class VisorConfigFile
         }
 
         return config;
-    }
-
-    private static double ReadMultiplier(TomlDocument doc, double fallback)
-    {
-        // Accept 2 as well as 2.0.
-        try
-        {
-            return doc.Integer("restartBackoffMultiplier", (long)fallback, 1, 100);
-        }
-        catch (VisorConfigException ex) when (ex.Problem == "expected an integer")
-        {
-            return doc.Float("restartBackoffMultiplier", fallback, 1, 100);
-        }
     }
 }

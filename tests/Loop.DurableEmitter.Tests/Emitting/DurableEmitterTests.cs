@@ -223,38 +223,30 @@ public sealed class DurableEmitterTests
     [Fact]
     public async Task A_full_transport_buffer_does_not_fail_the_emit_and_the_row_is_sent_later()
     {
-        EmitterHarness.BufferSize = 1;
-        try
-        {
-            await using var h = new EmitterHarness();
-            using var full = h.Meters.Collect("durable_emitter.batch_enqueue.buffer_full");
-            var release = new TaskCompletionSource();
-            h.Subscriber = async (_, ct) => await release.Task.WaitAsync(ct);
-            await h.Emitter.StartAsync();
+        await using var h = new EmitterHarness(bufferSize: 1);
+        using var full = h.Meters.Collect("durable_emitter.batch_enqueue.buffer_full");
+        var release = new TaskCompletionSource();
+        h.Subscriber = async (_, ct) => await release.Task.WaitAsync(ct);
+        await h.Emitter.StartAsync();
 
-            var receipts = new List<EmitReceipt>();
-            for (var i = 0; i < 8; i++)
+        var receipts = new List<EmitReceipt>();
+        for (var i = 0; i < 8; i++)
+        {
+            receipts.Add(await h.EmitAsync($"e{i}"));
+        }
+
+        full.Total().Should().BeGreaterThan(0);
+        release.SetResult();
+
+        // Each poll moves the clock a retransmit period on; refused rows come back once their lease ends.
+        await Eventually.WaitAsync(
+            async () =>
             {
-                receipts.Add(await h.EmitAsync($"e{i}"));
-            }
-
-            full.Total().Should().BeGreaterThan(0);
-            release.SetResult();
-
-            // Each poll moves the clock a retransmit period on; refused rows come back once their lease ends.
-            await Eventually.WaitAsync(
-                async () =>
-                {
-                    h.Time.Advance(TimeSpan.FromSeconds(15));
-                    return await h.PendingAsync() == 0;
-                },
-                "every refused row to be retransmitted");
-            h.Delivered.Select(e => e.Id).Should().Contain(receipts.Select(r => r.EventId));
-        }
-        finally
-        {
-            EmitterHarness.BufferSize = 10_000;
-        }
+                h.Time.Advance(TimeSpan.FromSeconds(15));
+                return await h.PendingAsync() == 0;
+            },
+            "every refused row to be retransmitted");
+        h.Delivered.Select(e => e.Id).Should().Contain(receipts.Select(r => r.EventId));
     }
 
     [Fact]

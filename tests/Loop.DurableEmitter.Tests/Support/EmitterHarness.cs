@@ -9,7 +9,7 @@ public sealed class EmitterHarness : IAsyncDisposable
 {
     private readonly List<CloudEvent> _delivered = [];
 
-    public EmitterHarness(Action<DurableEmitterOptions>? configure = null, IDurableEventStore? store = null)
+    public EmitterHarness(Action<DurableEmitterOptions>? configure = null, IDurableEventStore? store = null, int bufferSize = 10_000)
     {
         Store = store ?? new MemDurableEventStore(Time);
         Options = new DurableEmitterOptions
@@ -32,12 +32,10 @@ public sealed class EmitterHarness : IAsyncDisposable
                     _delivered.AddRange(batch);
                 }
             },
-            new BatchingOptions { BatchInterval = TimeSpan.Zero, BufferSize = BufferSize, BatchSize = Math.Min(50, BufferSize) },
+            new BatchingOptions { BatchInterval = TimeSpan.Zero, BufferSize = bufferSize, BatchSize = Math.Min(50, bufferSize) },
             Time);
         Emitter = new DurableEmitter(Store, Transport, Options, timeProvider: Time, meterFactory: Meters.Factory);
     }
-
-    public static int BufferSize { get; set; } = 10_000;
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
 
