@@ -11,8 +11,8 @@ internal sealed class DurableEmitterMetrics : IDisposable
     public const string MeterName = "Loop.DurableEmitter";
 
     private static readonly double[] DurationBuckets = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+    private readonly Loop.Telemetry.PackageMeter _package;
     private readonly Meter _meter;
-    private readonly bool _ownsMeter;
     private readonly Counter<long> _emitSuccess;
     private readonly Counter<long> _emitFailure;
     private readonly Histogram<double> _emitDuration;
@@ -30,8 +30,8 @@ internal sealed class DurableEmitterMetrics : IDisposable
 
     public DurableEmitterMetrics(IMeterFactory? meterFactory)
     {
-        _meter = meterFactory?.Create(new MeterOptions(MeterName)) ?? new Meter(MeterName);
-        _ownsMeter = meterFactory is null;
+        _package = new Loop.Telemetry.PackageMeter(MeterName, meterFactory);
+        _meter = _package.Meter;
         var seconds = new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets };
         _emitSuccess = _meter.CreateCounter<long>("durable_emitter.emit.success", "{call}", "Emits whose event was stored.");
         _emitFailure = _meter.CreateCounter<long>("durable_emitter.emit.failure", "{call}", "Emits that failed.");
@@ -87,13 +87,7 @@ internal sealed class DurableEmitterMetrics : IDisposable
 
     private DurableQueueStats Stats => (DurableQueueStats)Volatile.Read(ref _stats);
 
-    public void Dispose()
-    {
-        if (_ownsMeter)
-        {
-            _meter.Dispose();
-        }
-    }
+    public void Dispose() => _package.Dispose();
 
     private IEnumerable<Measurement<double>> ObserveCapacity()
     {

@@ -7,8 +7,8 @@ internal sealed class PluginMetrics : IDisposable
 {
     public const string MeterName = "Loop.Plugins";
 
+    private readonly Loop.Telemetry.PackageMeter _package;
     private readonly Meter _meter;
-    private readonly bool _owns;
     private readonly Counter<long> _launches;
     private readonly Counter<long> _relaunches;
     private readonly Counter<long> _launchFailures;
@@ -17,8 +17,8 @@ internal sealed class PluginMetrics : IDisposable
 
     public PluginMetrics(string plugin, IMeterFactory? factory)
     {
-        _meter = factory?.Create(new MeterOptions(MeterName)) ?? new Meter(MeterName);
-        _owns = factory is null;
+        _package = new Loop.Telemetry.PackageMeter(MeterName, factory);
+        _meter = _package.Meter;
         _plugin = new KeyValuePair<string, object?>("plugin", plugin);
         _launches = _meter.CreateCounter<long>("loop.plugin.launches", "{launch}", "Successful plugin launches.");
         _relaunches = _meter.CreateCounter<long>("loop.plugin.relaunches", "{relaunch}", "Relaunches of a plugin that exited or stopped answering.");
@@ -42,11 +42,5 @@ internal sealed class PluginMetrics : IDisposable
 
     public void Down() => Volatile.Write(ref _healthy, 0);
 
-    public void Dispose()
-    {
-        if (_owns)
-        {
-            _meter.Dispose();
-        }
-    }
+    public void Dispose() => _package.Dispose();
 }

@@ -7,8 +7,8 @@ internal sealed class VisorMetrics : IDisposable
 {
     public const string MeterName = "Loop.Visor";
 
+    private readonly Loop.Telemetry.PackageMeter _package;
     private readonly Meter _meter;
-    private readonly bool _owns;
     private readonly Counter<long> _restarts;
     private readonly Counter<long> _upgrades;
     private readonly Counter<long> _rollbacks;
@@ -17,8 +17,8 @@ internal sealed class VisorMetrics : IDisposable
 
     public VisorMetrics(IMeterFactory? factory)
     {
-        _meter = factory?.Create(new MeterOptions(MeterName)) ?? new Meter(MeterName);
-        _owns = factory is null;
+        _package = new Loop.Telemetry.PackageMeter(MeterName, factory);
+        _meter = _package.Meter;
         _restarts = _meter.CreateCounter<long>("visor.restarts", "{restart}", "Crash restarts of the process set.");
         _upgrades = _meter.CreateCounter<long>("visor.upgrades", "{upgrade}", "Version switches.");
         _rollbacks = _meter.CreateCounter<long>("visor.rollbacks", "{rollback}", "Upgrades rolled back because the new version died at start.");
@@ -42,11 +42,5 @@ internal sealed class VisorMetrics : IDisposable
         Volatile.Write(ref _processesUp, processes);
     }
 
-    public void Dispose()
-    {
-        if (_owns)
-        {
-            _meter.Dispose();
-        }
-    }
+    public void Dispose() => _package.Dispose();
 }
