@@ -142,7 +142,7 @@ public abstract partial class BatchingEmitter : IBatchEmitter, IAsyncDisposable
             await _abort.CancelAsync().ConfigureAwait(false);
         }
 
-        var abandoned = new ObjectDisposedException(GetType().Name, "The transport stopped before the event was sent.");
+        var abandoned = Abandoned();
         while (_buffer.Reader.TryRead(out var left))
         {
             Report(left, abandoned);
@@ -166,7 +166,7 @@ public abstract partial class BatchingEmitter : IBatchEmitter, IAsyncDisposable
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            var abandoned = new ObjectDisposedException(GetType().Name, "The transport stopped before the event was sent.");
+            var abandoned = Abandoned();
             foreach (var left in batch)
             {
                 Report(left, abandoned);
@@ -204,6 +204,8 @@ public abstract partial class BatchingEmitter : IBatchEmitter, IAsyncDisposable
             _sendSlots.Release();
         }
     }
+
+    private ObjectDisposedException Abandoned() => new(GetType().Name, "The transport stopped before the event was sent.");
 
     private void Report(QueuedEvent item, Exception? outcome)
     {
