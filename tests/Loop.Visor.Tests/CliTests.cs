@@ -90,4 +90,28 @@ public sealed class CliTests : IDisposable
         status.Out.Should().Contain("current:").And.Contain("(none pending)");
         (await RunToolAsync("version")).Out.Should().StartWith("loop-visor ");
     }
+
+    [Fact]
+    public async Task Add_upgrade_copies_a_prepared_version_folder()
+    {
+        (await RunToolAsync("init", "--home", _temp.Root)).Code.Should().Be(0);
+        var prepared = Path.Combine(_temp.Parent, "release-v3");
+        TempHome.Script(Path.Combine(prepared, "bin"), "node", "exec sleep 600");
+        RunConfigFile.Write(prepared, new RunConfig("v3.0.0", [new ProcessSpec("vega", "bin/node", ["start"])]));
+
+        var add = await RunToolAsync("add-upgrade", "--home", _temp.Root, "v3.0.0", prepared);
+
+        add.Code.Should().Be(0, add.Err);
+        var config = RunConfigFile.Load(Path.Combine(_temp.Root, "v3.0.0"));
+        config.Processes[0].Path.Should().Be(Path.Combine(_temp.Root, "v3.0.0", "bin", "node"));
+        (File.GetUnixFileMode(config.Processes[0].Path) & UnixFileMode.UserExecute).Should().NotBe(0, "modes are kept");
+
+        var again = await RunToolAsync("add-upgrade", "--home", _temp.Root, "v3.0.0", prepared);
+        again.Code.Should().Be(VisorExitCodes.ConfigError);
+        again.Err.Should().Contain("already exists");
+
+        var empty = Directory.CreateDirectory(Path.Combine(_temp.Parent, "empty")).FullName;
+        var noConfig = await RunToolAsync("add-upgrade", "--home", _temp.Root, "v4.0.0", empty);
+        noConfig.Err.Should().Contain("has no run-config.toml");
+    }
 }

@@ -184,14 +184,18 @@ public sealed class VisorServiceTests : IDisposable
         await run.WaitAsync(Eventually.DefaultTimeout);
     }
 
-    [Fact]
-    public async Task The_node_upgrade_status_rpc_over_a_unix_socket_triggers_the_upgrade()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task The_node_upgrade_status_rpc_triggers_the_upgrade(bool unixSocket)
     {
         var socket = Path.Combine(_temp.Parent, "vega.sock");
+        var port = FreePort.Next();
         var ready = false;
-        await using var node = await StartUpgradeStatusServerAsync(socket, () => ready);
+        await using var node = await StartUpgradeStatusServerAsync(unixSocket ? socket : null, port, () => ready);
         var genesis = _temp.Home.GenesisFolder;
-        RunConfigFile.Write(genesis, RunConfigFile.Load(genesis) with { UpgradeRpc = new UpgradeRpcEndpoint(socket, "/rpc") });
+        var endpoint = unixSocket ? new UpgradeRpcEndpoint(socket, "/rpc") : new UpgradeRpcEndpoint(null, $"http://127.0.0.1:{port}/rpc");
+        RunConfigFile.Write(genesis, RunConfigFile.Load(genesis) with { UpgradeRpc = endpoint });
         _temp.Version("v2", "exec sleep 600");
         using var visor = Create();
         using var cts = new CancellationTokenSource();
@@ -222,11 +226,21 @@ public sealed class VisorServiceTests : IDisposable
         visor.Runner.ProcessIds.Should().BeEmpty();
     }
 
-    private static async Task<WebApplication> StartUpgradeStatusServerAsync(string socket, Func<bool> ready)
+    private static async Task<WebApplication> StartUpgradeStatusServerAsync(string? socket, int port, Func<bool> ready)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(socket));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            if (socket is not null)
+            {
+                k.ListenUnixSocket(socket);
+            }
+            else
+            {
+                k.Listen(System.Net.IPAddress.Loopback, port);
+            }
+        });
         var app = builder.Build();
         app.MapPost("/rpc", async (HttpContext context) =>
         {
