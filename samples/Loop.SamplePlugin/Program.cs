@@ -1,6 +1,7 @@
 // A sample LOOP plugin. Run by a host, it serves Echo over the go-plugin protocol and counts calls on /metrics.
 // Flags for fault tests: --crash-after N (exit 3 at once after N calls), --hang-after N (stop answering and report
-// NOT_SERVING after N calls), --no-handshake (never start serving).
+// NOT_SERVING after N calls), --no-handshake (never start serving). Other ways to serve: --tcp (loopback TCP, as on
+// Windows), --per-call (Echo activated per call through MapServices instead of bound once).
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using Grpc.Core;
@@ -17,11 +18,14 @@ if (args.Contains("--no-handshake"))
 }
 
 var behaviour = new Behaviour(Flag(args, "--crash-after"), Flag(args, "--hang-after"));
+var perCall = args.Contains("--per-call");
 return await LoopPluginServer.RunAsync(new LoopPluginServerOptions
 {
     Handshake = SampleHandshake.Config,
-    ConfigureServices = services => services.AddSingleton(behaviour),
-    MapServices = endpoints => endpoints.MapGrpcService<EchoService>(),
+    Network = args.Contains("--tcp") ? PluginNetwork.Tcp : PluginNetwork.Unix,
+    ConfigureServices = services => services.AddSingleton(behaviour).AddSingleton<EchoService>(),
+    Services = perCall ? [] : [(binder, services) => Echo.BindService(binder, services.GetRequiredService<EchoService>())],
+    MapServices = perCall ? endpoints => endpoints.MapGrpcService<EchoService>() : null,
     Meters = [EchoService.MeterName],
 });
 

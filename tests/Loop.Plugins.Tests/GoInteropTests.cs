@@ -32,14 +32,21 @@ public sealed class GoInteropTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task A_go_host_runs_a_dotnet_plugin(bool autoMtls)
+    [InlineData(false, "unix")]
+    [InlineData(true, "unix")]
+    [InlineData(false, "tcp")]
+    [InlineData(true, "tcp")]
+    public async Task A_go_host_runs_a_dotnet_plugin(bool autoMtls, string network)
     {
         var (_, goHost) = await GoToolchain.BuildOnceAsync();
         var dotnetPlugin = BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin");
         var start = new ProcessStartInfo(goHost) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(dotnetPlugin);
+        if (network == "tcp")
+        {
+            start.ArgumentList.Add("--tcp");
+        }
+
         start.Environment["LOOP_INTEROP_AUTOMTLS"] = autoMtls ? "1" : "0";
 
         using var host = Process.Start(start)!;

@@ -50,6 +50,32 @@ public sealed class PluginProcessTests
     }
 
     [Fact]
+    public async Task A_plugin_can_listen_on_loopback_tcp_in_the_hosts_port_range()
+    {
+        var options = new PluginClientOptions { MinPort = 30_000 + Random.Shared.Next(0, 15) * 100 };
+        options.MaxPort = options.MinPort + 99;
+        await using var client = await PluginClient.StartAsync(Command(Registry(), "tcp", "--tcp"), Handshake, options);
+
+        client.Handshake.Network.Should().Be("tcp");
+        var endpoint = System.Net.IPEndPoint.Parse(client.Handshake.Address);
+        endpoint.Address.Should().Be(System.Net.IPAddress.Loopback, "a plugin never listens beyond loopback");
+        endpoint.Port.Should().BeInRange(options.MinPort, options.MaxPort);
+        (await client.PingAsync(TimeSpan.FromSeconds(5))).Should().BeTrue();
+        (await new Echo.EchoClient(client.Channel).SayAsync(new EchoRequest { Text = "over tcp" })).Text.Should().Be("over tcp");
+    }
+
+    [Fact]
+    public async Task Services_mapped_for_per_call_activation_are_served_like_bound_ones()
+    {
+        await using var client = await PluginClient.StartAsync(Command(Registry(), "percall", "--per-call"), Handshake);
+        var echo = new Echo.EchoClient(client.Channel);
+
+        (await echo.SayAsync(new EchoRequest { Text = "a" })).Should().BeEquivalentTo(new EchoReply { Text = "a", Calls = 1 });
+        (await echo.SayAsync(new EchoRequest { Text = "b" })).Should().BeEquivalentTo(new EchoReply { Text = "b", Calls = 2 });
+        (await client.PingAsync(TimeSpan.FromSeconds(5))).Should().BeTrue();
+    }
+
+    [Fact]
     public async Task The_plugin_serves_its_metrics_on_the_registered_port()
     {
         var registry = Registry();

@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -11,6 +12,17 @@ public sealed class LoopPluginServerOptions
 
     /// <summary>Registers the plugin's services.</summary>
     public Action<IServiceCollection>? ConfigureServices { get; init; }
+
+    /// <summary>
+    /// The plugin's own gRPC services as singletons, bound through their generated <c>BindService</c>:
+    /// <c>(binder, services) =&gt; Echo.BindService(binder, services.GetRequiredService&lt;EchoService&gt;())</c>.
+    /// Bound without reflection, the quickest start (under Native AOT about 1 ms less per service than
+    /// <see cref="MapServices"/>, which activates a service per call).
+    /// </summary>
+    public IReadOnlyList<Action<ServiceBinderBase, IServiceProvider>> Services { get; init; } = [];
+
+    /// <summary>Where the plugin listens: a Unix socket, or loopback TCP (the default on Windows, as go-plugin does).</summary>
+    public PluginNetwork Network { get; init; } = OperatingSystem.IsWindows() ? PluginNetwork.Tcp : PluginNetwork.Unix;
 
     /// <summary>Maps the plugin's own gRPC services (<c>endpoints.MapGrpcService&lt;T&gt;()</c>).</summary>
     public Action<IEndpointRouteBuilder>? MapServices { get; init; }

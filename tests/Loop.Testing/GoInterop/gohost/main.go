@@ -1,6 +1,6 @@
 // A Go LOOP host for Loop's interop tests: it launches the plugin named by its first argument with
 // hashicorp/go-plugin (Debian's 1.0.1), calls Echo.Say("hello") and prints "reply: <text> <calls>".
-// Set LOOP_INTEROP_AUTOMTLS=1 to ask for AutoMTLS.
+// Further arguments go to the plugin. Set LOOP_INTEROP_AUTOMTLS=1 to ask for AutoMTLS.
 package main
 
 import (
@@ -31,7 +31,7 @@ func run() int {
 			MagicCookieValue: "a3d5e9c1-loop-sample",
 		},
 		Plugins:          map[string]plugin.Plugin{"echo": &echoPlugin{}},
-		Cmd:              exec.Command(os.Args[1]),
+		Cmd:              exec.Command(os.Args[1], os.Args[2:]...),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         os.Getenv("LOOP_INTEROP_AUTOMTLS") == "1",
 	})
