@@ -5,9 +5,9 @@ using Microsoft.AspNetCore.Routing;
 namespace Loop.Plugins;
 
 /// <summary>
-/// Singleton gRPC services mapped through their generated <c>BindService(ServiceBinderBase, impl)</c> under one route
-/// builder. Grpc.AspNetCore's default discovery looks every method up by reflection (method, delegate, attributes),
-/// which under Native AOT cost about 1 ms per service: a large share of a plugin's start to healthy.
+/// The endpoints of go-plugin's protocol services and the plugin's singleton services (bound through their generated
+/// <c>BindService(ServiceBinderBase, impl)</c>), under one route builder, without the reflection lookups (method,
+/// delegate, attributes) of Grpc.AspNetCore's default discovery, which are slow under Native AOT.
 /// </summary>
 internal sealed class BoundServices
 {
@@ -17,8 +17,12 @@ internal sealed class BoundServices
 internal sealed class BoundServicesMethodProvider(IServiceProvider services, IReadOnlyList<Action<ServiceBinderBase, IServiceProvider>> bindings)
     : IServiceMethodProvider<BoundServices>
 {
+    /// <summary>What Grpc.AspNetCore's own binder attaches to each method: gRPC is POST only.</summary>
+    public static readonly IList<object> Metadata = [new HttpMethodMetadata(["POST"], acceptCorsPreflight: true)];
+
     public void OnServiceMethodDiscovery(ServiceMethodProviderContext<BoundServices> context)
     {
+        ProtocolMethods.Add(context, services);
         var binder = new ContextBinder(context);
         foreach (var bind in bindings)
         {
@@ -28,9 +32,6 @@ internal sealed class BoundServicesMethodProvider(IServiceProvider services, IRe
 
     private sealed class ContextBinder(ServiceMethodProviderContext<BoundServices> context) : ServiceBinderBase
     {
-        // What Grpc.AspNetCore's own binder attaches: gRPC is POST only.
-        private static readonly object[] Metadata = [new HttpMethodMetadata(["POST"], acceptCorsPreflight: true)];
-
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler)
         {
             var bound = Required(method, handler);

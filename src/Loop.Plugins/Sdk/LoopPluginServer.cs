@@ -3,7 +3,6 @@ using System.Security.Cryptography.X509Certificates;
 using Grpc.Health.V1;
 using Grpc.AspNetCore.Server.Model;
 using Grpc.HealthCheck;
-using Loop.Plugins.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -88,14 +87,8 @@ public static class LoopPluginServer
         await using var broker = new PluginBroker();
         builder.Services.AddSingleton(broker);
         builder.Services.AddSingleton<BoundServices>();
-        builder.Services.AddSingleton<IServiceMethodProvider<BoundServices>>(services => new BoundServicesMethodProvider(services,
-        [
-            (binder, _) => Health.BindService(binder, health),
-            (binder, s) => GRPCController.BindService(binder, new ControllerService(s.GetRequiredService<IHostApplicationLifetime>())),
-            (binder, _) => GRPCBroker.BindService(binder, new BrokerService(broker)),
-            (binder, s) => GRPCStdio.BindService(binder, new StdioService(stdio, s.GetRequiredService<IHostApplicationLifetime>())),
-            .. options.Services,
-        ]));
+        builder.Services.AddSingleton<ControllerService>().AddSingleton<BrokerService>().AddSingleton<StdioService>();
+        builder.Services.AddSingleton<IServiceMethodProvider<BoundServices>>(services => new BoundServicesMethodProvider(services, options.Services));
         if (metricsPort is not null)
         {
             builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter([.. options.Meters]).AddPrometheusExporter());
