@@ -10,17 +10,19 @@ public sealed class BrokerTests
 {
     private static readonly HandshakeConfig Handshake = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
 
-    private static Task<PluginClient> StartAsync(string id)
+    private static Task<PluginClient> StartAsync(string id, bool autoMtls = false)
     {
         var first = 32_600 + Random.Shared.Next(0, 9) * 10; // 32600-32689
         var start = LoopCommands.RegisterLoop(new LoopRegistry(new PortPool(first, first + 9)), new CmdConfig(id, BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin")))();
-        return PluginClient.StartAsync(start, Handshake);
+        return PluginClient.StartAsync(start, Handshake, new PluginClientOptions { AutoMtls = autoMtls });
     }
 
-    [Fact]
-    public async Task The_plugin_dials_a_service_the_host_serves_through_the_broker()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_plugin_dials_a_service_the_host_serves_through_the_broker(bool autoMtls)
     {
-        await using var client = await StartAsync("relay");
+        await using var client = await StartAsync("relay", autoMtls);
         var id = client.Broker.NextId();
         await client.Broker.AcceptAndServeAsync(id, endpoints => endpoints.MapGrpcService<HostEcho>());
 
@@ -29,10 +31,12 @@ public sealed class BrokerTests
         reply.Text.Should().Be("host:round");
     }
 
-    [Fact]
-    public async Task The_host_dials_a_service_the_plugin_serves_through_the_broker()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_host_dials_a_service_the_plugin_serves_through_the_broker(bool autoMtls)
     {
-        await using var client = await StartAsync("offer");
+        await using var client = await StartAsync("offer", autoMtls);
 
         var offer = await new Echo.EchoClient(client.Channel).OfferAsync(new OfferRequest { Prefix = "sub" });
         using var channel = await client.Broker.DialAsync(offer.BrokerId);
@@ -46,6 +50,21 @@ public sealed class BrokerTests
         await using var client = await StartAsync("nobody");
         var dial = () => client.Broker.DialAsync(4242);
         (await dial.Should().ThrowAsync<TimeoutException>()).Which.Message.Should().Contain("broker id 4242");
+    }
+
+    [Fact]
+    public async Task Under_AutoMTLS_a_brokered_service_refuses_a_plain_connection()
+    {
+        await using var client = await StartAsync("guarded", autoMtls: true);
+        var offer = await new Echo.EchoClient(client.Channel).OfferAsync(new OfferRequest { Prefix = "sub" });
+        using var secured = await client.Broker.DialAsync(offer.BrokerId);
+        (await new Echo.EchoClient(secured).SayAsync(new EchoRequest { Text = "ok" })).Text.Should().Be("sub:ok");
+
+        // The same socket, dialled without the host's certificate.
+        var announced = await client.Broker.AnnouncementAsync(offer.BrokerId, CancellationToken.None);
+        using var plain = PluginChannels.Create(announced.Network, announced.Address);
+        var call = () => new Echo.EchoClient(plain).SayAsync(new EchoRequest { Text = "sneak" }).ResponseAsync;
+        await call.Should().ThrowAsync<RpcException>();
     }
 
     private sealed class HostEcho : Echo.EchoBase

@@ -14,16 +14,25 @@ namespace Loop.Plugins;
 /// go-plugin's connection broker, on either side of the <c>plugin.GRPCBroker</c> stream: the side that serves a
 /// sub-service opens its own socket and announces <c>ConnInfo{id, network, address}</c>; the other side waits for that
 /// id (up to 5 s) and dials it. Ids are per side, from 1, and travel inside the application's own messages.
-/// Sub-connections are plain (not AutoMTLS).
+/// Under AutoMTLS, sub-connections use the main connection's certificates, as go-plugin's do.
 /// </summary>
 public sealed class PluginBroker : IAsyncDisposable
 {
+    private readonly PeerTls? _tls;
     private static readonly TimeSpan DialTimeout = TimeSpan.FromSeconds(5);
     private readonly ConcurrentDictionary<uint, TaskCompletionSource<ConnInfo>> _announced = new();
     private readonly TaskCompletionSource<Func<ConnInfo, Task>> _sender = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _sending = new(1, 1);
     private readonly ConcurrentBag<IAsyncDisposable> _served = [];
     private uint _nextId;
+
+    /// <summary>A broker with plain sub-connections.</summary>
+    public PluginBroker()
+    {
+    }
+
+    /// <summary>A broker whose sub-connections use <paramref name="tls"/> (AutoMTLS) when given.</summary>
+    internal PluginBroker(PeerTls? tls) => _tls = tls;
 
     /// <summary>A new id for a sub-service this side will serve.</summary>
     public uint NextId() => Interlocked.Increment(ref _nextId);
@@ -32,18 +41,8 @@ public sealed class PluginBroker : IAsyncDisposable
     /// <exception cref="TimeoutException">Nothing was announced under the id within 5 s.</exception>
     public async Task<GrpcChannel> DialAsync(uint id, CancellationToken cancellationToken = default)
     {
-        var announced = _announced.GetOrAdd(id, static _ => new TaskCompletionSource<ConnInfo>(TaskCreationOptions.RunContinuationsAsynchronously));
-        ConnInfo info;
-        try
-        {
-            info = await announced.Task.WaitAsync(DialTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            throw new TimeoutException($"timeout waiting for connection info for broker id {id}");
-        }
-
-        return PluginChannels.Create(info.Network, info.Address);
+        var info = await AnnouncementAsync(id, cancellationToken).ConfigureAwait(false);
+        return PluginChannels.Create(info.Network, info.Address, _tls);
     }
 
     /// <summary>
@@ -57,7 +56,14 @@ public sealed class PluginBroker : IAsyncDisposable
         var socket = PluginChannels.NewSocketPath();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(socket, l => l.Protocols = HttpProtocols.Http2));
+        builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(socket, l =>
+        {
+            l.Protocols = HttpProtocols.Http2;
+            if (_tls is not null)
+            {
+                l.UseHttps(_tls.Server());
+            }
+        }));
         builder.Services.AddGrpc();
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
@@ -78,6 +84,20 @@ public sealed class PluginBroker : IAsyncDisposable
         }
 
         _sending.Dispose();
+    }
+
+    /// <summary>Waits (up to 5 s) for the other side to announce <paramref name="id"/>.</summary>
+    internal async Task<ConnInfo> AnnouncementAsync(uint id, CancellationToken cancellationToken)
+    {
+        var announced = _announced.GetOrAdd(id, static _ => new TaskCompletionSource<ConnInfo>(TaskCreationOptions.RunContinuationsAsynchronously));
+        try
+        {
+            return await announced.Task.WaitAsync(DialTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"timeout waiting for connection info for broker id {id}");
+        }
     }
 
     /// <summary>Connects the broker to its stream: how to send, once the stream is open.</summary>

@@ -1,6 +1,3 @@
-using System.Net.Security;
-using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 using Grpc.Net.Client;
 
 namespace Loop.Plugins;
@@ -8,21 +5,14 @@ namespace Loop.Plugins;
 /// <summary>gRPC channels to a plugin endpoint (<c>unix</c> socket path or <c>tcp</c> address), plain or AutoMTLS.</summary>
 internal static class PluginChannels
 {
-    public static GrpcChannel Create(string network, string address, X509Certificate2? clientCertificate = null, byte[]? pinnedServerCertificate = null)
+    public static GrpcChannel Create(string network, string address, PeerTls? tls = null)
     {
         var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
         var scheme = "http";
-        if (clientCertificate is not null)
+        if (tls is not null)
         {
-            // Trust exactly the certificate the plugin printed; present our own.
             scheme = "https";
-            handler.SslOptions = new SslClientAuthenticationOptions
-            {
-                TargetHost = "localhost",
-                ClientCertificates = [clientCertificate],
-                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                RemoteCertificateValidationCallback = (_, certificate, _, _) => AutoMtls.IsPinned(certificate, pinnedServerCertificate!),
-            };
+            handler.SslOptions = tls.Client();
         }
 
         if (network == "unix")

@@ -25,9 +25,10 @@ public sealed partial class PluginClient : IAsyncDisposable
     private readonly Task _stdio;
     private int _killed;
 
-    private PluginClient(string name, Process process, HandshakeLine handshake, GrpcChannel channel, PluginClientOptions options, ILogger logger)
+    private PluginClient(string name, Process process, HandshakeLine handshake, GrpcChannel channel, PeerTls? tls, PluginClientOptions options, ILogger logger)
     {
         Name = name;
+        Broker = new PluginBroker(tls);
         _process = process;
         Handshake = handshake;
         Channel = channel;
@@ -52,7 +53,7 @@ public sealed partial class PluginClient : IAsyncDisposable
     public HandshakeLine Handshake { get; }
 
     /// <summary>The connection broker: serve sub-services to the plugin, or dial the ones it serves.</summary>
-    public PluginBroker Broker { get; } = new();
+    public PluginBroker Broker { get; }
 
     /// <summary>The gRPC channel to the plugin's services.</summary>
     public GrpcChannel Channel { get; }
@@ -131,9 +132,10 @@ public sealed partial class PluginClient : IAsyncDisposable
 
         // After the handshake, anything the plugin prints on stdout is only logged.
         _ = DrainStdoutAsync(process, name, logger);
-        var channel = PluginChannels.Create(line.Network, line.Address, clientCertificate, line.ServerCertificate);
+        var tls = clientCertificate is null ? null : new PeerTls(clientCertificate, line.ServerCertificate!);
+        var channel = PluginChannels.Create(line.Network, line.Address, tls);
         LogStarted(logger, name, process.Id, line.Address, line.AppProtocolVersion);
-        return new PluginClient(name, process, line, channel, options, logger);
+        return new PluginClient(name, process, line, channel, tls, options, logger);
     }
 
     /// <summary>Checks the plugin's <c>grpc.health.v1</c> status of service <c>plugin</c>.</summary>

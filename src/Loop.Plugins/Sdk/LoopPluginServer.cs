@@ -41,13 +41,11 @@ public static class LoopPluginServer
         int? metricsPort = loopEnv?.PrometheusPort;
 
         // AutoMTLS when the host sent its certificate: ours goes back in the handshake, and only the host's is accepted.
-        X509Certificate2? serverCertificate = null;
-        byte[]? hostCertificate = null;
+        PeerTls? tls = null;
         if (env.GetValueOrDefault(AutoMtls.ClientCertVariable) is { Length: > 0 } hostPem)
         {
             using var host = X509Certificate2.CreateFromPem(hostPem);
-            hostCertificate = host.RawData;
-            serverCertificate = AutoMtls.CreateCertificate();
+            tls = new PeerTls(AutoMtls.CreateCertificate(), host.RawData);
         }
 
         // Bound before the server is built, so that (where the server can adopt the socket) the handshake line goes out
@@ -56,7 +54,7 @@ public static class LoopPluginServer
         var stdio = new StdioForwarder();
         void Handshake()
         {
-            stdout.WriteLine(new HandshakeLine(version, listener.Network, listener.Address, "grpc", serverCertificate?.RawData).ToString());
+            stdout.WriteLine(new HandshakeLine(version, listener.Network, listener.Address, "grpc", tls?.Own.RawData).ToString());
             stdout.Flush();
             if (options.Stdout is null)
             {
@@ -77,14 +75,14 @@ public static class LoopPluginServer
         builder.Services.AddRoutingCore();
         builder.Logging.AddProvider(new HclogLoggerProvider(stderr));
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning);
-        builder.WebHost.ConfigureKestrel(kestrel => PluginKestrel.Listen(kestrel, listener, serverCertificate, hostCertificate, metricsPort));
+        builder.WebHost.ConfigureKestrel(kestrel => PluginKestrel.Listen(kestrel, listener, tls, metricsPort));
         builder.Services.AddGrpc();
         var health = new HealthServiceImpl();
         health.SetStatus(string.Empty, HealthCheckResponse.Types.ServingStatus.Serving);
         health.SetStatus("plugin", HealthCheckResponse.Types.ServingStatus.Serving);
         builder.Services.AddSingleton(health);
         builder.Services.AddSingleton(stdio);
-        await using var broker = new PluginBroker();
+        await using var broker = new PluginBroker(tls);
         builder.Services.AddSingleton(broker);
         builder.Services.AddSingleton<BoundServices>();
         builder.Services.AddSingleton<ControllerService>().AddSingleton<BrokerService>().AddSingleton<StdioService>();

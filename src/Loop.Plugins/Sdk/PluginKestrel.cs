@@ -1,30 +1,21 @@
 using System.Net;
-using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace Loop.Plugins;
 
 /// <summary>The plugin's Kestrel endpoints: gRPC (HTTP/2, AutoMTLS when asked) on its listener, <c>/metrics</c> on loopback.</summary>
 internal static class PluginKestrel
 {
-    public static void Listen(KestrelServerOptions kestrel, PluginListener listener, X509Certificate2? serverCertificate, byte[]? hostCertificate, int? metricsPort)
+    public static void Listen(KestrelServerOptions kestrel, PluginListener listener, PeerTls? tls, int? metricsPort)
     {
         void Grpc(ListenOptions l)
         {
             l.Protocols = HttpProtocols.Http2;
-            if (serverCertificate is not null)
+            if (tls is not null)
             {
-                // Only the host's own certificate, as printed to us in PLUGIN_CLIENT_CERT, may connect.
-                l.UseHttps(new HttpsConnectionAdapterOptions
-                {
-                    ServerCertificate = serverCertificate,
-                    ClientCertificateMode = ClientCertificateMode.RequireCertificate,
-                    ClientCertificateValidation = (certificate, _, _) => AutoMtls.IsPinned(certificate, hostCertificate!),
-                    SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                });
+                // Only the host's own certificate, as sent to us in PLUGIN_CLIENT_CERT, may connect.
+                l.UseHttps(tls.Server());
             }
         }
 
