@@ -22,17 +22,23 @@ internal static class LatencyHarness
 
     private static PgBatchInsertMode Mode => Knob("BENCH_MODE") is { } m ? Enum.Parse<PgBatchInsertMode>(m) : new PgDurableEventStoreOptions().BatchInsertMode;
 
+    private static int[] Sizes => Knob("BENCH_SIZES") is { } s ? [.. s.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))] : [256, 1024];
+
+    private static int[] Callers => Knob("BENCH_CALLERS") is { } c ? [.. c.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))] : [1, 16, 64];
+
+    private static int Events => Knob("BENCH_EVENTS") is { } e ? int.Parse(e, CultureInfo.InvariantCulture) : 8192;
+
     private static string? Knob(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
 
     public static async Task RunAsync(TextWriter output)
     {
-        const int events = 8192;
+        var events = Events;
         await using var dataSource = BenchEnvironment.CreateDataSource();
         output.WriteLine("| payload | callers | path | events/s | p50 ms | p90 ms | p99 ms | max ms |");
         output.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
-        foreach (var size in new[] { 256, 1024 })
+        foreach (var size in Sizes)
         {
-            foreach (var callers in new[] { 1, 16, 64 })
+            foreach (var callers in Callers)
             {
                 var store = new PgDurableEventStore(dataSource, new PgDurableEventStoreOptions { TableName = PostgresFixture.UniqueTable(), BatchInsertMode = Mode });
                 await store.InitializeAsync();
