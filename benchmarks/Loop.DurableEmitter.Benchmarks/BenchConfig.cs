@@ -9,7 +9,7 @@ public sealed class BenchConfig : ManualConfig
 {
     public BenchConfig()
     {
-        AddJob(Job.Default.WithWarmupCount(2).WithIterationCount(6).WithInvocationCount(1).WithUnrollFactor(1).WithId("io"));
+        AddJob(Job.Default.WithWarmupCount(6).WithIterationCount(6).WithInvocationCount(1).WithUnrollFactor(1).WithId("io"));
         AddColumn(StatisticColumn.OperationsPerSecond, StatisticColumn.P95);
         WithOptions(ConfigOptions.DisableOptimizationsValidator);
     }

@@ -22,11 +22,17 @@ public class EmitBenchmarks
     private byte[] _payload = null!;
     private string _table = null!;
 
-    [Params(256, 1024)]
+    [ParamsSource(nameof(PayloadSizes))]
     public int PayloadBytes { get; set; }
 
-    [Params(1, 16, 64)]
+    [ParamsSource(nameof(CallerCounts))]
     public int Callers { get; set; }
+
+    /// <summary>256 B and 1 KiB, or <c>BENCH_SIZES</c>.</summary>
+    public static IEnumerable<int> PayloadSizes => BenchKnobs.Sizes;
+
+    /// <summary>1, 16 and 64 callers, or <c>BENCH_CALLERS</c>.</summary>
+    public static IEnumerable<int> CallerCounts => BenchKnobs.Callers;
 
     [GlobalSetup]
     public async Task SetupAsync()

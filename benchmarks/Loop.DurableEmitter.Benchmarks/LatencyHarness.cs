@@ -22,13 +22,9 @@ internal static class LatencyHarness
 
     private static PgBatchInsertMode Mode => Knob("BENCH_MODE") is { } m ? Enum.Parse<PgBatchInsertMode>(m) : new PgDurableEventStoreOptions().BatchInsertMode;
 
-    private static int[] Sizes => Knob("BENCH_SIZES") is { } s ? [.. s.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))] : [256, 1024];
-
-    private static int[] Callers => Knob("BENCH_CALLERS") is { } c ? [.. c.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))] : [1, 16, 64];
-
     private static int Events => Knob("BENCH_EVENTS") is { } e ? int.Parse(e, CultureInfo.InvariantCulture) : 8192;
 
-    private static string? Knob(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+    private static string? Knob(string name) => BenchKnobs.Get(name);
 
     public static async Task RunAsync(TextWriter output)
     {
@@ -36,9 +32,9 @@ internal static class LatencyHarness
         await using var dataSource = BenchEnvironment.CreateDataSource();
         output.WriteLine("| payload | callers | path | events/s | p50 ms | p90 ms | p99 ms | max ms |");
         output.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
-        foreach (var size in Sizes)
+        foreach (var size in BenchKnobs.Sizes)
         {
-            foreach (var callers in Callers)
+            foreach (var callers in BenchKnobs.Callers)
             {
                 var store = new PgDurableEventStore(dataSource, new PgDurableEventStoreOptions { TableName = PostgresFixture.UniqueTable(), BatchInsertMode = Mode });
                 await store.InitializeAsync();
@@ -50,6 +46,12 @@ internal static class LatencyHarness
                 await MeasureAsync(callers, 512, () => emitter.EmitAsync(body, new EventAttributes { Source = "bench", Type = "bench.event" }).AsTask());
                 var emit = await MeasureAsync(callers, events, () => emitter.EmitAsync(body, new EventAttributes { Source = "bench", Type = "bench.event" }).AsTask());
                 Write(output, size, callers, "DurableEmitter.EmitAsync", emit);
+
+                if (Knob("BENCH_BASELINE") == "0")
+                {
+                    await BenchEnvironment.TruncateAsync(dataSource, store.Table);
+                    continue;
+                }
 
                 var insert = await MeasureAsync(callers, events, async () =>
                 {

@@ -1,0 +1,19 @@
+using System.Globalization;
+
+namespace Loop.DurableEmitter.Benchmarks;
+
+/// <summary>Environment knobs that narrow or tune a run; unset, the documented matrix and the library defaults run.</summary>
+internal static class BenchKnobs
+{
+    /// <summary>Payload sizes (<c>BENCH_SIZES</c>, comma-separated). Default 256 and 1024 bytes.</summary>
+    public static int[] Sizes => List("BENCH_SIZES") ?? [256, 1024];
+
+    /// <summary>Concurrent callers (<c>BENCH_CALLERS</c>, comma-separated). Default 1, 16 and 64.</summary>
+    public static int[] Callers => List("BENCH_CALLERS") ?? [1, 16, 64];
+
+    /// <summary>The value of a knob, or null when unset or empty.</summary>
+    public static string? Get(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+
+    private static int[]? List(string name) =>
+        Get(name) is { } text ? [.. text.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))] : null;
+}
