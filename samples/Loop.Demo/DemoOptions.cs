@@ -15,6 +15,9 @@ public sealed class DemoOptions
     /// <summary>The sample plugin's executable; found in this repository's build output when empty.</summary>
     public string? PluginPath { get; set; }
 
+    /// <summary>How often the demo calls the sample plugin's Echo.</summary>
+    public TimeSpan PluginCallInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Events emitted per second.</summary>
     public double EventsPerSecond { get; set; } = 3;
 }

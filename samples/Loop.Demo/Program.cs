@@ -1,7 +1,7 @@
 // The Loop demo host. With no setup it:
 //  - hosts a Chip Ingress compatible gRPC service on 127.0.0.1:5081 that prints what it receives,
 //  - emits a few events a second through the durable emitter (in-memory store) to that ingress,
-//  - runs the sample .NET plugin out of process (go-plugin protocol, supervised),
+//  - runs the sample .NET plugin out of process (go-plugin protocol, supervised) and calls its Echo every 2 s,
 //  - serves Prometheus metrics on http://127.0.0.1:5080/metrics, discovery on /discovery, the plugin's metrics on
 //    /plugins/sample/metrics, and health on /health.
 using System.Net;
@@ -33,7 +33,8 @@ builder.Services.AddLoopPlugins();
 
 // The sample plugin runs out of process over the go-plugin protocol, supervised, with its own /metrics.
 builder.Services.AddLoopPlugin(new CmdConfig("sample", SamplePluginLocation.Find(demo.PluginPath)), SampleHandshake.Config);
-builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(DurableEmitter.MeterName).AddPrometheusExporter());
+builder.Services.AddHostedService<PluginCaller>();
+builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(DurableEmitter.MeterName, PluginService.MeterName).AddPrometheusExporter());
 
 var app = builder.Build();
 app.MapGrpcService<DemoIngress>();
