@@ -13,7 +13,7 @@ public static class AotSamplePlugin
     private static async Task<(string Binary, string Log)> PublishAsync()
     {
         var project = Path.Combine(BuiltProgram.RepositoryRoot(), "samples", "Loop.SamplePlugin", "Loop.SamplePlugin.csproj");
-        var output = Path.Combine(Path.GetTempPath(), $"loop-aot-{Environment.ProcessId}");
+        var output = ProcessScratch.Create("loop-aot");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[] { "publish", project, "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true", "-o", output, "-nologo" })
         {

@@ -18,7 +18,7 @@ public static class GoToolchain
     private static async Task<(string Plugin, string Host)> BuildAsync()
     {
         await EnsureInstalledAsync();
-        var root = Path.Combine(Path.GetTempPath(), $"loop-go-{Environment.ProcessId}");
+        var root = ProcessScratch.Create("loop-go");
         var src = Path.Combine(root, "src", "loopinterop");
         var here = Path.Combine(AppContext.BaseDirectory, "GoInterop");
         foreach (var part in new[] { "echo", "goplugin", "gohost" })
