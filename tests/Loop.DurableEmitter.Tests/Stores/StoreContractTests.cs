@@ -75,6 +75,38 @@ public abstract class StoreContractTests
     }
 
     [Fact]
+    public async Task Concurrent_batches_of_any_size_get_distinct_ids_each_holding_its_own_payload()
+    {
+        // Sizes around and beyond the Pg binary COPY's id reservation block (1,024), from several writers at once.
+        var store = await CreateStoreAsync();
+        var inserter = store.Should().BeAssignableTo<IBatchInserter>().Subject;
+        int[] sizes = [1, 700, 37, 1500, 400, 3];
+        var written = await Task.WhenAll(Enumerable.Range(0, 4).Select(writer => Task.Run(async () =>
+        {
+            var rows = new List<(long Id, byte[] Payload)>();
+            foreach (var size in sizes)
+            {
+                var payloads = Enumerable.Range(0, size).Select(i => (byte[])[(byte)writer, (byte)size, (byte)(size >> 8), (byte)i, (byte)(i >> 8)]).ToArray();
+                var ids = await inserter.InsertBatchAsync([.. payloads.Select(p => (ReadOnlyMemory<byte>)p)]);
+                ids.Should().BeInAscendingOrder();
+                rows.AddRange(ids.Zip(payloads));
+            }
+
+            return rows;
+        })));
+        Time.Advance(TimeSpan.FromSeconds(1));
+
+        var expected = written.SelectMany(w => w).ToList();
+        expected.Select(r => r.Id).Should().OnlyHaveUniqueItems();
+        var stored = (await store.ListPendingAsync(Time.GetUtcNow(), null, expected.Count + 1)).ToDictionary(e => e.Id, e => e.Payload.ToArray());
+        stored.Should().HaveCount(expected.Count);
+        foreach (var (id, payload) in expected)
+        {
+            stored[id].Should().Equal(payload, $"row {id} must hold the payload its id was returned for");
+        }
+    }
+
+    [Fact]
     public async Task Delivered_events_are_no_longer_pending_and_are_purged_later()
     {
         var store = await CreateStoreAsync();

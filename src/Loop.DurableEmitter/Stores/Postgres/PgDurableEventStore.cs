@@ -15,6 +15,8 @@ namespace Loop.DurableEmitter;
 public sealed class PgDurableEventStore : IDurableEventStore, IBatchInserter, IDurableQueueObserver, IInitializableStore
 {
     private const int ExpiryChunk = 5000;
+    private const int IdBlock = 1024;
+    private readonly PgIdReservations _reserved = new();
     private readonly NpgsqlDataSource _dataSource;
     private readonly PgDurableEventStoreOptions _options;
     private readonly PgSqlText _sql;
@@ -200,15 +202,22 @@ public sealed class PgDurableEventStore : IDurableEventStore, IBatchInserter, ID
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var ids = new long[payloads.Count];
-        await using (var reserve = new NpgsqlCommand(_sql.ReserveIds, connection))
+        if (!_reserved.TryTake(ids))
         {
-            reserve.Parameters.Add(new NpgsqlParameter<int> { TypedValue = ids.Length });
-            await using var reader = await reserve.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var i = 0;
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            // Draw a block ahead, so most batches are a single COPY.
+            var drawn = new long[Math.Max(ids.Length, IdBlock)];
+            await using var reserve = new NpgsqlCommand(_sql.ReserveIds, connection);
+            reserve.Parameters.Add(new NpgsqlParameter<int> { TypedValue = drawn.Length });
+            await using (var reader = await reserve.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
-                ids[i++] = reader.GetInt64(0);
+                var i = 0;
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    drawn[i++] = reader.GetInt64(0);
+                }
             }
+
+            _reserved.Refill(drawn, ids);
         }
 
         var createdAt = StoreClock.Now(_timeProvider);

@@ -50,6 +50,10 @@ public enum PgBatchInsertMode
     /// <summary>One <c>INSERT … SELECT FROM unnest($1::bytea[])</c>: one round trip, one prepared statement for any batch size.</summary>
     ArrayInsert,
 
-    /// <summary>Reserve identifiers from the sequence, then binary <c>COPY</c>: two round trips, the cheapest per row.</summary>
+    /// <summary>
+    /// Binary <c>COPY</c> with identifiers drawn from the sequence ahead, 1,024 at a time: one round trip for most batches,
+    /// the cheapest per row. Measured against <see cref="ArrayInsert"/>: faster for small events at 64 callers, slower
+    /// for 1 KiB events at 16 (docs/benchmarks.md).
+    /// </summary>
     BinaryCopy,
 }
