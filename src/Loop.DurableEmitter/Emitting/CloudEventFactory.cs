@@ -10,7 +10,8 @@ internal sealed class CloudEventFactory(TimeProvider timeProvider)
     /// <summary>The value of the <c>emitter</c> extension on every event.</summary>
     public const string EmitterName = "DurableEmitter";
 
-    public CloudEvent Create(ReadOnlyMemory<byte> body, EventAttributes attributes)
+    /// <summary>Builds the event; <paramref name="idempotencyKey"/> is the key it carries (given or derived).</summary>
+    public CloudEvent Create(ReadOnlyMemory<byte> body, EventAttributes attributes, out string idempotencyKey)
     {
         ArgumentNullException.ThrowIfNull(attributes);
         if (string.IsNullOrWhiteSpace(attributes.Source))
@@ -23,7 +24,7 @@ internal sealed class CloudEventFactory(TimeProvider timeProvider)
             throw new InvalidEventException("The event has no type: set EventAttributes.Type.", nameof(EventAttributes.Type));
         }
 
-        var idempotencyKey = string.IsNullOrEmpty(attributes.IdempotencyKey)
+        idempotencyKey = string.IsNullOrEmpty(attributes.IdempotencyKey)
             ? IdempotencyKey.Compute(attributes.Source, attributes.Type, body.Span)
             : attributes.IdempotencyKey;
 

@@ -106,7 +106,7 @@ public sealed class DurableEmitter : LoopService
                 throw new ServiceStateException(Name, State, "emit");
             }
 
-            var cloudEvent = _factory.Create(body, attributes);
+            var cloudEvent = _factory.Create(body, attributes, out var idempotencyKey);
             var payload = cloudEvent.ToByteArray();
             var started = _timeProvider.GetTimestamp();
             long id;
@@ -128,7 +128,7 @@ public sealed class DurableEmitter : LoopService
             _metrics.Emitted(elapsed, success: true);
             Hook(_hooks?.OnEmitInsert, elapsed, null);
             Deliver(id, cloudEvent, PhaseBatch);
-            return new EmitReceipt(id, cloudEvent.Id, cloudEvent.Attributes["idempotencykey"].CeString);
+            return new EmitReceipt(id, cloudEvent.Id, idempotencyKey);
         }
         finally
         {
