@@ -33,6 +33,35 @@ public sealed class AddLoopPluginTests
     }
 
     [Fact]
+    public async Task A_kind_configured_by_CL_KIND_CMD_runs_out_of_process()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        var first = 32_700 + Random.Shared.Next(0, 6) * 10;
+        builder.Services.AddLoopPlugins(o => { o.FirstPort = first; o.LastPort = first + 9; });
+        var env = new Dictionary<string, string> { ["CL_ECHO_CMD"] = BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin") };
+        var inProcess = false;
+        builder.Services.AddLoopPluginFromEnvironment("Echo", Handshake, _ => inProcess = true, env);
+        using var host = builder.Build();
+
+        await host.StartAsync();
+        var client = await host.Services.GetRequiredKeyedService<PluginService>("echo").WaitAsync().WaitAsync(Eventually.DefaultTimeout);
+        (await new Echo.EchoClient(client.Channel).SayAsync(new EchoRequest { Text = "configured" })).Text.Should().Be("configured");
+        inProcess.Should().BeFalse();
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public void An_unconfigured_kind_registers_its_in_process_implementation_instead()
+    {
+        var services = new ServiceCollection().AddLoopPlugins();
+        services.AddLoopPluginFromEnvironment("echo", Handshake, s => s.AddSingleton<IGreeter, InProcessGreeter>(), new Dictionary<string, string>());
+        using var provider = services.BuildServiceProvider();
+
+        provider.GetRequiredService<IGreeter>().Should().BeOfType<InProcessGreeter>();
+        provider.GetKeyedService<PluginService>("echo").Should().BeNull();
+    }
+
+    [Fact]
     public async Task Bad_options_fail_the_start_naming_the_setting()
     {
         var builder = Host.CreateApplicationBuilder();
@@ -40,4 +69,8 @@ public sealed class AddLoopPluginTests
         using var host = builder.Build();
         (await host.Invoking(h => h.StartAsync()).Should().ThrowAsync<OptionsValidationException>()).Which.Message.Should().Contain("LoopPluginsOptions.LastPort");
     }
+
+    private interface IGreeter;
+
+    private sealed class InProcessGreeter : IGreeter;
 }

@@ -69,6 +69,37 @@ public static class LoopPluginsServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// Runs the plugin of kind <paramref name="kind"/> out of process when configured as upstream hosts do it:
+    /// <c>CL_&lt;KIND&gt;_CMD</c> names the executable and <c>CL_&lt;KIND&gt;_ENV</c> an optional <c>.env</c> file (see
+    /// <see cref="LoopCommands.FromEnvironment"/>); the plugin is then <see cref="AddLoopPlugin"/>'s keyed
+    /// <see cref="PluginService"/> under the lowercase kind. When <c>CL_&lt;KIND&gt;_CMD</c> is unset,
+    /// <paramref name="inProcess"/> registers the in-process implementation instead.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="kind">The plugin kind, such as <c>median</c>.</param>
+    /// <param name="handshake">The cookie and versions the plugin expects.</param>
+    /// <param name="inProcess">Registers the in-process implementation when the plugin is not configured.</param>
+    /// <param name="environment">The variables to read; the process's own when null.</param>
+    /// <param name="configure">Supervision options for the out-of-process plugin.</param>
+    public static IServiceCollection AddLoopPluginFromEnvironment(
+        this IServiceCollection services,
+        string kind,
+        HandshakeConfig handshake,
+        Action<IServiceCollection>? inProcess = null,
+        IReadOnlyDictionary<string, string>? environment = null,
+        Action<PluginServiceOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (LoopCommands.FromEnvironment(kind, environment ?? LoopEnvironment.ProcessVariables()) is { } command)
+        {
+            return services.AddLoopPlugin(command, handshake, configure);
+        }
+
+        inProcess?.Invoke(services);
+        return services;
+    }
+
     private sealed class Validator : IValidateOptions<LoopPluginsOptions>
     {
         public ValidateOptionsResult Validate(string? name, LoopPluginsOptions options) =>
