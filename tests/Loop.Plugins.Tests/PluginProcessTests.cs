@@ -52,16 +52,23 @@ public sealed class PluginProcessTests
     [Fact]
     public async Task A_plugin_can_listen_on_loopback_tcp_in_the_hosts_port_range()
     {
-        var options = new PluginClientOptions { MinPort = 30_000 + Random.Shared.Next(0, 15) * 100 };
-        options.MaxPort = options.MinPort + 99;
-        await using var client = await PluginClient.StartAsync(Command(Registry(), "tcp", "--tcp"), Handshake, options);
+        // The plugin's Prometheus port is the first of its gRPC range, as with the default pool and range (both from
+        // 10000): the search must pass over it, or the metrics server cannot start.
+        var registry = Registry();
+        var start = Command(registry, "tcp", "--tcp");
+        registry.TryGet("tcp", out var loop).Should().BeTrue();
+        var metricsPort = loop!.EnvConfig.PrometheusPort;
+        var options = new PluginClientOptions { MinPort = metricsPort, MaxPort = metricsPort + 99 };
+        await using var client = await PluginClient.StartAsync(start, Handshake, options);
 
         client.Handshake.Network.Should().Be("tcp");
         var endpoint = System.Net.IPEndPoint.Parse(client.Handshake.Address);
         endpoint.Address.Should().Be(System.Net.IPAddress.Loopback, "a plugin never listens beyond loopback");
-        endpoint.Port.Should().BeInRange(options.MinPort, options.MaxPort);
+        endpoint.Port.Should().BeInRange(options.MinPort + 1, options.MaxPort);
         (await client.PingAsync(TimeSpan.FromSeconds(5))).Should().BeTrue();
         (await new Echo.EchoClient(client.Channel).SayAsync(new EchoRequest { Text = "over tcp" })).Text.Should().Be("over tcp");
+        using var http = new HttpClient();
+        (await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics")).Should().Contain("super_great_counter");
     }
 
     [Fact]

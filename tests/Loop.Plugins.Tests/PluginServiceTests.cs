@@ -20,7 +20,7 @@ public sealed class PluginServiceTests
 
     private static Func<ProcessStartInfo> Command(string id, params string[] args)
     {
-        var first = 31_500 + Random.Shared.Next(0, 12) * 100; // 31500-32699
+        var first = 31_500 + Random.Shared.Next(0, 11) * 100; // 31500-32599 (BrokerTests has 32600-32689)
         var factory = LoopCommands.RegisterLoop(new LoopRegistry(new PortPool(first, first + 99)), new CmdConfig(id, Plugin));
         return () =>
         {

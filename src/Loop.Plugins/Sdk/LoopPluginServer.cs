@@ -50,7 +50,7 @@ public static class LoopPluginServer
 
         // Bound before the server is built, so that (where the server can adopt the socket) the handshake line goes out
         // now: the host connects and waits in the backlog while the server starts.
-        using var listener = PluginListener.Open(options.Network, env);
+        using var listener = PluginListener.Open(options.Network, env, metricsPort);
         var stdio = new StdioForwarder();
         void Handshake()
         {

@@ -34,14 +34,18 @@ internal sealed partial class PluginListener : IDisposable
     /// <summary>Whether <see cref="DuplicateHandle"/> works here (Kestrel adopts descriptors on Unix-like systems).</summary>
     public static bool CanHandOver => !OperatingSystem.IsWindows();
 
-    /// <summary>Listens where go-plugin's server would, given the host's variables.</summary>
-    public static PluginListener Open(PluginNetwork network, IReadOnlyDictionary<string, string> env) => network switch
+    /// <summary>
+    /// Listens where go-plugin's server would, given the host's variables. A TCP search passes over
+    /// <paramref name="reservedPort"/> (the plugin's Prometheus port: the host's pool handed it out but nothing listens on
+    /// it until the metrics server starts, and the default pool and port range overlap).
+    /// </summary>
+    public static PluginListener Open(PluginNetwork network, IReadOnlyDictionary<string, string> env, int? reservedPort = null) => network switch
     {
         PluginNetwork.Unix => Unix(
             env.GetValueOrDefault("PLUGIN_UNIX_SOCKET_DIR") is { Length: > 0 } d ? d
             : env.GetValueOrDefault("TMPDIR") is { Length: > 0 } t ? t
             : null),
-        PluginNetwork.Tcp => Tcp(Port(env, "PLUGIN_MIN_PORT", 10_000), Port(env, "PLUGIN_MAX_PORT", 25_000)),
+        PluginNetwork.Tcp => Tcp(Port(env, "PLUGIN_MIN_PORT", 10_000), Port(env, "PLUGIN_MAX_PORT", 25_000), reservedPort),
         _ => throw new ArgumentOutOfRangeException(nameof(network), network, "not a plugin network"),
     };
 
@@ -63,11 +67,19 @@ internal sealed partial class PluginListener : IDisposable
         }
     }
 
-    /// <summary>The first free loopback TCP port in [<paramref name="minPort"/>, <paramref name="maxPort"/>], as go-plugin searches.</summary>
-    public static PluginListener Tcp(int minPort, int maxPort)
+    /// <summary>
+    /// The first free loopback TCP port in [<paramref name="minPort"/>, <paramref name="maxPort"/>], as go-plugin
+    /// searches, other than <paramref name="reservedPort"/>.
+    /// </summary>
+    public static PluginListener Tcp(int minPort, int maxPort, int? reservedPort = null)
     {
         for (var port = minPort; port <= maxPort; port++)
         {
+            if (port == reservedPort)
+            {
+                continue;
+            }
+
             var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             try
             {
