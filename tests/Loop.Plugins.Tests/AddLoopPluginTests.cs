@@ -10,14 +10,22 @@ namespace Loop.Plugins.Tests;
 public sealed class AddLoopPluginTests
 {
     private static readonly HandshakeConfig Handshake = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
+    private static readonly string Plugin = BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin");
+
+    /// <summary>A host builder with AddLoopPlugins on this class's port band, 32700-32759.</summary>
+    private static HostApplicationBuilder Builder()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        var first = 32_700 + Random.Shared.Next(0, 6) * 10;
+        builder.Services.AddLoopPlugins(o => { o.FirstPort = first; o.LastPort = first + 9; });
+        return builder;
+    }
 
     [Fact]
     public async Task A_host_runs_a_registered_supervised_plugin_and_stops_it_with_itself()
     {
-        var builder = Host.CreateApplicationBuilder();
-        var first = 32_700 + Random.Shared.Next(0, 6) * 10; // 32700-32759
-        builder.Services.AddLoopPlugins(o => { o.FirstPort = first; o.LastPort = first + 9; });
-        builder.Services.AddLoopPlugin(new CmdConfig("sample", BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin")), Handshake);
+        var builder = Builder();
+        builder.Services.AddLoopPlugin(new CmdConfig("sample", Plugin), Handshake);
         using var host = builder.Build();
 
         await host.StartAsync();
@@ -35,10 +43,8 @@ public sealed class AddLoopPluginTests
     [Fact]
     public async Task A_kind_configured_by_CL_KIND_CMD_runs_out_of_process()
     {
-        var builder = Host.CreateApplicationBuilder();
-        var first = 32_700 + Random.Shared.Next(0, 6) * 10;
-        builder.Services.AddLoopPlugins(o => { o.FirstPort = first; o.LastPort = first + 9; });
-        var env = new Dictionary<string, string> { ["CL_ECHO_CMD"] = BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin") };
+        var builder = Builder();
+        var env = new Dictionary<string, string> { ["CL_ECHO_CMD"] = Plugin };
         var inProcess = false;
         builder.Services.AddLoopPluginFromEnvironment("Echo", Handshake, _ => inProcess = true, env);
         using var host = builder.Build();

@@ -39,7 +39,7 @@ internal sealed partial class PluginListener : IDisposable
     /// <paramref name="reservedPort"/> (the plugin's Prometheus port: the host's pool handed it out but nothing listens on
     /// it until the metrics server starts, and the default pool and port range overlap).
     /// </summary>
-    public static PluginListener Open(PluginNetwork network, IReadOnlyDictionary<string, string> env, int? reservedPort = null) => network switch
+    public static PluginListener Open(PluginNetwork network, IReadOnlyDictionary<string, string> env, int? reservedPort) => network switch
     {
         PluginNetwork.Unix => Unix(
             env.GetValueOrDefault("PLUGIN_UNIX_SOCKET_DIR") is { Length: > 0 } d ? d
@@ -71,7 +71,7 @@ internal sealed partial class PluginListener : IDisposable
     /// The first free loopback TCP port in [<paramref name="minPort"/>, <paramref name="maxPort"/>], as go-plugin
     /// searches, other than <paramref name="reservedPort"/>.
     /// </summary>
-    public static PluginListener Tcp(int minPort, int maxPort, int? reservedPort = null)
+    public static PluginListener Tcp(int minPort, int maxPort, int? reservedPort)
     {
         for (var port = minPort; port <= maxPort; port++)
         {
