@@ -30,7 +30,7 @@ internal sealed class CloudEventFactory(TimeProvider timeProvider)
 
         var cloudEvent = new CloudEvent
         {
-            Id = Guid.NewGuid().ToString(),
+            Id = EventIds.Next(),
             Source = attributes.Source,
             Type = attributes.Type,
             SpecVersion = "1.0",

@@ -26,4 +26,22 @@ public sealed class IdempotencyKeyTests
         IdempotencyKey.Compute("ab", "c", []).Should().NotBe(IdempotencyKey.Compute("a", "bc", []));
         IdempotencyKey.Compute("a", "b", Encoding.UTF8.GetBytes("x")).Should().NotBe(IdempotencyKey.Compute("a", "bx", []));
     }
+
+    [Fact]
+    public void Hashes_large_bodies_and_multibyte_names_the_same_way()
+    {
+        // Past the stack buffer (a pooled one is used) and with UTF-8 names longer in bytes than in chars.
+        var body = new byte[100_000];
+        new Random(7).NextBytes(body);
+        var source = Encoding.UTF8.GetBytes("sörce");
+        var type = Encoding.UTF8.GetBytes("typ€");
+        var input = new List<byte>();
+        foreach (var part in new[] { source, type, body })
+        {
+            input.AddRange([(byte)(part.Length >> 24), (byte)(part.Length >> 16), (byte)(part.Length >> 8), (byte)part.Length]);
+            input.AddRange(part);
+        }
+
+        IdempotencyKey.Compute("sörce", "typ€", body).Should().Be(Convert.ToHexString(SHA256.HashData([.. input])).ToLowerInvariant());
+    }
 }
