@@ -21,14 +21,18 @@ internal sealed class PgSqlText
         Delete = $"DELETE FROM {Table} WHERE id = $1";
 
         // Marks wait for row locks in id order (no deadlock between markers); everything else skips locked rows.
+        // A mark finds its rows by primary key only. Written as "delivered_at IS NULL", the planner also bitmap-scanned
+        // the whole partial pending index, and bitmap scans never mark dead entries, so until a vacuum every mark read
+        // the entries of all rows delivered since: end-to-end throughput fell by a quarter within 15 s. The coalesce
+        // cannot be matched to that index; delivered_at is never 'infinity'.
         MarkDelivered = options.DeleteOnDelivery
             ? $"""
               DELETE FROM {Table}
-              WHERE id IN (SELECT id FROM {Table} WHERE id = ANY($1) AND delivered_at IS NULL ORDER BY id FOR UPDATE)
+              WHERE id IN (SELECT id FROM {Table} WHERE id = ANY($1) AND coalesce(delivered_at, 'infinity') = 'infinity' ORDER BY id FOR UPDATE)
               """
             : $"""
               UPDATE {Table} SET delivered_at = $2, lease_until = NULL
-              WHERE id IN (SELECT id FROM {Table} WHERE id = ANY($1) AND delivered_at IS NULL ORDER BY id FOR UPDATE)
+              WHERE id IN (SELECT id FROM {Table} WHERE id = ANY($1) AND coalesce(delivered_at, 'infinity') = 'infinity' ORDER BY id FOR UPDATE)
               """;
         Purge = $"""
             DELETE FROM {Table} WHERE id IN (

@@ -1,0 +1,52 @@
+using Loop.DurableEmitter.Stores.Postgres;
+using Loop.Testing;
+using Npgsql;
+
+namespace Loop.DurableEmitter.Tests.Stores;
+
+/// <summary>Plans PostgreSQL picks for the store's hot queries, on a table in the state a busy emitter leaves it.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PgQueryPlanTests(SharedPostgres pg)
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_delivery_mark_finds_its_rows_by_primary_key_and_never_scans_the_pending_index(bool deleteOnDelivery)
+    {
+        var options = new PgDurableEventStoreOptions { TableName = PostgresFixture.UniqueTable(), DeleteOnDelivery = deleteOnDelivery };
+        var store = new PgDurableEventStore(pg.Fixture.DataSource, options);
+        await store.InitializeAsync();
+
+        // Thousands of rows delivered since the last vacuum, a few pending: the shape that made the planner combine a
+        // bitmap scan of the whole pending index (dead entries included) with the key lookups.
+        var ids = new List<long>();
+        for (var i = 0; i < 30; i++)
+        {
+            ids.AddRange(await store.InsertBatchAsync([.. Enumerable.Repeat((ReadOnlyMemory<byte>)new byte[64], 100)]));
+        }
+
+        await store.MarkDeliveredBatchAsync(ids[..2900]);
+
+        await using var explain = pg.Fixture.DataSource.CreateCommand("EXPLAIN " + new PgSqlText(options).MarkDelivered);
+        explain.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. ids[2900..]] });
+        if (!deleteOnDelivery)
+        {
+            explain.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = TimeProvider.System.GetUtcNow() });
+        }
+
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(0));
+            }
+        }
+
+        var text = string.Join('\n', plan);
+        text.Should().Contain($"{options.TableName}_pkey").And.NotContain($"{options.TableName}_pending_idx", text);
+
+        // And the marks still land: the 100 pending rows are marked, the 2,900 already delivered are not counted again.
+        (await store.MarkDeliveredBatchAsync(ids)).Should().Be(100);
+    }
+}
