@@ -7,8 +7,10 @@ using NpgsqlTypes;
 namespace Loop.DurableEmitter.Benchmarks;
 
 /// <summary>
-/// Emit throughput on PostgreSQL, side by side with one INSERT per event (the floor) and a raw Npgsql binary COPY of
-/// the same rows (the limit). Each invocation writes <see cref="Events"/> events; results are per event.
+/// Emit throughput on PostgreSQL, side by side with one INSERT per event (the floor), a raw Npgsql binary COPY of the
+/// same rows (the limit), and the ceiling of any emitter that acknowledges each caller after its own commit: the
+/// store's batch insert of <see cref="Callers"/> ready-made rows per commit, commits back to back. Each invocation
+/// writes <see cref="Events"/> events; results are per event.
 /// </summary>
 [Config(typeof(BenchConfig))]
 public class EmitBenchmarks
@@ -68,6 +70,18 @@ public class EmitBenchmarks
     [Benchmark(OperationsPerInvoke = Events, Description = "DurableEmitter.EmitAsync")]
     public Task Emit() => BenchEnvironment.RunCallersAsync(Callers, Events, async _ =>
         await _emitter.EmitAsync(_body, new EventAttributes { Source = "bench", Type = "bench.event" }));
+
+    [Benchmark(OperationsPerInvoke = Events, Description = "ceiling: Callers rows per commit")]
+    public async Task CommitCeiling()
+    {
+        // With C callers each waiting for its own durable commit, no commit can carry more than C rows. This is that
+        // bound with nothing else to do: rows already serialised, no CloudEvent build, no coalescing, no wake-ups.
+        var rows = Enumerable.Repeat((ReadOnlyMemory<byte>)_payload, Callers).ToArray();
+        for (var written = 0; written < Events; written += Callers)
+        {
+            await _store.InsertBatchAsync(rows);
+        }
+    }
 
     [Benchmark(OperationsPerInvoke = Events, Description = "raw binary COPY")]
     public async Task RawCopy()
