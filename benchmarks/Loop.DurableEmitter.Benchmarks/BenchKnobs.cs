@@ -11,6 +11,10 @@ internal static class BenchKnobs
     /// <summary>Concurrent callers (<c>BENCH_CALLERS</c>, comma-separated). Default 1, 16 and 64.</summary>
     public static int[] Callers => List("BENCH_CALLERS") ?? [1, 16, 64];
 
+    /// <summary><c>InsertBatchWorkers</c> for the emitter (<c>BENCH_WORKERS</c>). Default: the library's.</summary>
+    public static int InsertBatchWorkers =>
+        Get("BENCH_WORKERS") is { } w ? int.Parse(w, CultureInfo.InvariantCulture) : new DurableEmitterOptions().InsertBatchWorkers;
+
     /// <summary>The value of a knob, or null when unset or empty.</summary>
     public static string? Get(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
 

@@ -45,13 +45,7 @@ public class EmitBenchmarks
         await _store.InitializeAsync();
         _body = BenchEnvironment.Body(PayloadBytes);
         _payload = new Events.CloudEvents.CloudEvent { Id = Guid.NewGuid().ToString(), Source = "bench", Type = "bench.event", SpecVersion = "1.0", BinaryData = ByteString.CopyFrom(_body) }.ToByteArray();
-        var options = new DurableEmitterOptions { RetransmitEnabled = false };
-        if (BenchKnobs.Get("BENCH_WORKERS") is { } workers)
-        {
-            options.InsertBatchWorkers = int.Parse(workers, System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        _emitter = new DurableEmitter(_store, new RefusingTransport(), options);
+        _emitter = new DurableEmitter(_store, new RefusingTransport(), new DurableEmitterOptions { RetransmitEnabled = false, InsertBatchWorkers = BenchKnobs.InsertBatchWorkers });
         await _emitter.StartAsync();
     }
 

@@ -16,8 +16,6 @@ internal static class LatencyHarness
 
     private static TimeSpan Linger => Knob("BENCH_LINGER_MS") is { } ms ? TimeSpan.FromMilliseconds(double.Parse(ms, CultureInfo.InvariantCulture)) : Defaults.InsertBatchFlushInterval;
 
-    private static int Workers => Knob("BENCH_WORKERS") is { } w ? int.Parse(w, CultureInfo.InvariantCulture) : Defaults.InsertBatchWorkers;
-
     private static int BatchSize => Knob("BENCH_BATCH") is { } b ? int.Parse(b, CultureInfo.InvariantCulture) : Defaults.InsertBatchSize;
 
     private static PgBatchInsertMode Mode => Knob("BENCH_MODE") is { } m ? Enum.Parse<PgBatchInsertMode>(m) : new PgDurableEventStoreOptions().BatchInsertMode;
@@ -39,7 +37,7 @@ internal static class LatencyHarness
                 var store = new PgDurableEventStore(dataSource, new PgDurableEventStoreOptions { TableName = PostgresFixture.UniqueTable(), BatchInsertMode = Mode });
                 await store.InitializeAsync();
                 var body = BenchEnvironment.Body(size);
-                await using var emitter = new DurableEmitter(store, new RefusingTransport(), new DurableEmitterOptions { RetransmitEnabled = false, InsertBatchFlushInterval = Linger, InsertBatchWorkers = Workers, InsertBatchSize = BatchSize });
+                await using var emitter = new DurableEmitter(store, new RefusingTransport(), new DurableEmitterOptions { RetransmitEnabled = false, InsertBatchFlushInterval = Linger, InsertBatchWorkers = BenchKnobs.InsertBatchWorkers, InsertBatchSize = BatchSize });
                 await emitter.StartAsync();
 
                 // Warm up both paths, then measure.

@@ -23,7 +23,7 @@ internal sealed class PgSqlText
         // Marks wait for row locks in id order (no deadlock between markers); everything else skips locked rows.
         // A mark finds its rows by primary key only. Written as "delivered_at IS NULL", the planner also bitmap-scanned
         // the whole partial pending index, and bitmap scans never mark dead entries, so until a vacuum every mark read
-        // the entries of all rows delivered since: end-to-end throughput fell by a quarter within 15 s. The coalesce
+        // the entries of all rows delivered since: end-to-end throughput fell by a third within 15 s. The coalesce
         // cannot be matched to that index; delivered_at is never 'infinity'.
         MarkDelivered = options.DeleteOnDelivery
             ? $"""
