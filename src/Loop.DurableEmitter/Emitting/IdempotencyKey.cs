@@ -21,18 +21,20 @@ public static class IdempotencyKey
         ArgumentNullException.ThrowIfNull(type);
 
         // One contiguous input and one-shot hashing: an incremental hash allocates and frees a native context per
-        // call, which cost as much as hashing a 1 KiB body.
-        var length = 12 + Encoding.UTF8.GetByteCount(source) + Encoding.UTF8.GetByteCount(type) + body.Length;
+        // call, which cost as much as hashing a 1 KiB body. The buffer is sized by the UTF-8 upper bound, so the
+        // names are encoded once, not counted first.
+        var capacity = 12 + Encoding.UTF8.GetMaxByteCount(source.Length) + Encoding.UTF8.GetMaxByteCount(type.Length) + body.Length;
         byte[]? rented = null;
-        var input = length <= StackLimit ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
+        var buffer = capacity <= StackLimit ? stackalloc byte[capacity] : (rented = ArrayPool<byte>.Shared.Rent(capacity)).AsSpan(0, capacity);
         try
         {
-            var rest = AppendPrefixed(input, source);
+            var rest = AppendPrefixed(buffer, source);
             rest = AppendPrefixed(rest, type);
             BinaryPrimitives.WriteUInt32BigEndian(rest, (uint)body.Length);
             body.CopyTo(rest[4..]);
+            rest = rest[(4 + body.Length)..];
             Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-            SHA256.HashData(input, digest);
+            SHA256.HashData(buffer[..^rest.Length], digest);
             return Convert.ToHexStringLower(digest);
         }
         finally
