@@ -1,160 +1,130 @@
-// loop-visor: init, run, add-upgrade, status, version. Exit codes: see VisorExitCodes and README.md.
+// loop-visor: init, run, add-upgrade, prepare-upgrade, status, clear-refused, version. Exit codes: VisorExitCodes and README.md.
+using System.CommandLine;
 using System.Runtime.InteropServices;
 using Loop.Visor.Cli;
-using Microsoft.Extensions.Logging;
 
-return await Cli.RunAsync(args);
+return await Cli.RunAsync(args).ConfigureAwait(false);
 
 namespace Loop.Visor.Cli
 {
     internal static class Cli
     {
-        private const string Usage = """
-            usage:
-              loop-visor init --home <folder> [--with-data-node]
-              loop-visor run --home <folder>
-              loop-visor add-upgrade --home <folder> <tag> <binary or folder> [--height <n>]
-              loop-visor prepare-upgrade --home <folder> <tag>
-              loop-visor status --home <folder>
-              loop-visor version
-            """;
-
         public static async Task<int> RunAsync(string[] args)
         {
-            if (args.Length == 0)
-            {
-                return Fail(Usage);
-            }
-
+            ParseResult parsed;
             try
             {
-                var rest = args.Skip(1).ToList();
-                return args[0] switch
+                parsed = BuildCommands().Parse(args);
+            }
+            catch (Exception ex)
+            {
+                return Fail($"could not read the command line: {ex.Message}", VisorExitCodes.ConfigError);
+            }
+
+            // Visor handles SIGINT and SIGTERM itself (it must stop its children before it exits), so the parser's own
+            // termination handling, which ends the process after a timeout, is off; so is its handler that prints
+            // exceptions with their stack traces: every command turns errors into a message and an exit code.
+            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }).ConfigureAwait(false);
+        }
+
+        private static RootCommand BuildCommands()
+        {
+            var home = new Option<string>("--home") { Description = "The Visor home folder (config.toml, version folders, the current link).", Required = true };
+            var withDataNode = new Option<bool>("--with-data-node") { Description = "Also write a data_node process into the example run configs." };
+            var relinkGenesis = new Option<bool>("--relink-genesis")
+            {
+                Description = "Link current to genesis even though this home was upgraded before (current is missing). Without it such a home is refused.",
+            };
+            var tag = new Argument<string>("tag") { Description = "The release tag (a plain version name, such as v1.2.0)." };
+            var source = new Argument<string>("source") { Description = "A binary (its run config is derived from the current version's) or a prepared version folder with a run-config.toml." };
+            var height = new Option<long?>("--height")
+            {
+                Description = "The block height of the upgrade this version is for: an upgrade reported at another height is refused, one reported without a height gets this one.",
+                CustomParser = result =>
                 {
-                    "init" => Init(rest),
-                    "run" => await RunVisorAsync(rest),
-                    "add-upgrade" => AddUpgrade(rest),
-                    "prepare-upgrade" => await PrepareUpgradeAsync(rest),
-                    "status" => Status(rest),
-                    "version" => Version(),
-                    "--help" or "-h" or "help" => Print(Usage),
-                    _ => Fail($"unknown command \"{args[0]}\"\n{Usage}"),
-                };
-            }
-            catch (InstallException ex)
+                    var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
+                    if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0)
+                    {
+                        return value;
+                    }
+
+                    result.AddError($"--height must be a positive block height (was \"{text}\").");
+                    return null;
+                },
+            };
+
+            var init = new Command("init", "Create a new home folder with every config key written out, a genesis version and an example version.") { home, withDataNode };
+            init.SetAction(p => Guard(() => Commands.Init(p.GetValue(home)!, p.GetValue(withDataNode))));
+
+            var run = new Command("run", "Run the current version under supervision until SIGINT or SIGTERM (which stop the processes first).") { home, relinkGenesis };
+            run.SetAction((p, _) => GuardAsync(() => RunVisorAsync(p.GetValue(home)!, p.GetValue(relinkGenesis))));
+
+            var addUpgrade = new Command("add-upgrade", "Add a version folder from a binary or a prepared folder.") { home, tag, source, height };
+            addUpgrade.SetAction(p => Guard(() => Commands.AddUpgrade(p.GetValue(home)!, p.GetValue(tag)!, p.GetValue(source)!, p.GetValue(height) ?? 0)));
+
+            var prepare = new Command("prepare-upgrade", "Download, verify and install a version ahead of its upgrade height, with the [autoInstall] settings.") { home, tag };
+            prepare.SetAction((p, token) => GuardAsync(() => Commands.PrepareUpgradeAsync(p.GetValue(home)!, p.GetValue(tag)!, token)));
+
+            var status = new Command("status", "Show the current version, the last upgrade and rollback, refused and pending upgrades, and the running processes.") { home };
+            status.SetAction(p => Guard(() => Commands.Status(p.GetValue(home)!)));
+
+            var clear = new Command("clear-refused", "Let Visor try a refused version again (after the cause was fixed).") { home, tag };
+            clear.SetAction(p => Guard(() => Commands.ClearRefused(p.GetValue(home)!, p.GetValue(tag)!)));
+
+            var version = new Command("version", "Print the version of loop-visor.");
+            version.SetAction(_ => Commands.Version());
+
+            return new RootCommand("loop-visor: runs a node's processes and switches them to a new version at a protocol upgrade.")
             {
-                Console.Error.WriteLine($"loop-visor: {ex.Message}");
-                return VisorExitCodes.UpgradeFailed;
-            }
-            catch (Exception ex) when (ex is VisorConfigException or VisorHomeException or InvalidReleaseTagException or UsageException or IOException)
-            {
-                return Fail(ex.Message);
-            }
+                init, run, addUpgrade, prepare, status, clear, version,
+            };
         }
 
-        private static int Init(List<string> args)
+        private static async Task<int> RunVisorAsync(string homePath, bool relinkGenesis)
         {
-            var home = VisorHome.Init(Home(args), Args.Exists(args, "with-data-node"));
-            Console.WriteLine($"created {home.Root}: edit {home.ConfigPath} and {Path.Combine(home.GenesisFolder, RunConfigFile.FileName)}, then run: loop-visor run --home {home.Root}");
-            return 0;
-        }
-
-        private static async Task<int> RunVisorAsync(List<string> args)
-        {
-            var home = new VisorHome(Home(args));
-            using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
+            var home = new VisorHome(homePath);
+            using var loggers = Microsoft.Extensions.Logging.LoggerFactory.Create(b =>
+                Microsoft.Extensions.Logging.ConsoleLoggerExtensions.AddSimpleConsole(b, o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
             using var stop = new CancellationTokenSource();
 
             // SIGINT and SIGTERM stop the children gracefully, then Visor exits 0.
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-            using var visor = new VisorService(home, loggerFactory: loggers);
-            return await visor.RunAsync(stop.Token);
+            using var visor = new VisorService(home, new VisorServiceOptions { RelinkGenesis = relinkGenesis }, loggerFactory: loggers);
+            return await visor.RunAsync(stop.Token).ConfigureAwait(false);
         }
 
-        private static int AddUpgrade(List<string> args)
+        private static int Guard(Func<int> command) => GuardAsync(() => Task.FromResult(command())).GetAwaiter().GetResult();
+
+        /// <summary>Every error a command can meet becomes one line on stderr and its documented exit code; no stack trace.</summary>
+        private static async Task<int> GuardAsync(Func<Task<int>> command)
         {
-            var home = new VisorHome(Home(args));
-            var height = Args.GetFlagWithArg(args, "height") is [_, var h] ? long.Parse(h, System.Globalization.CultureInfo.InvariantCulture) : 0;
-            var positional = Positional(args, "home", "height");
-            if (positional.Count != 2)
+            try
             {
-                throw new UsageException("add-upgrade needs <tag> and <binary or folder>");
+                return await command().ConfigureAwait(false);
             }
-
-            var folder = VersionInstaller.AddUpgrade(home, VisorConfigFile.Load(home.ConfigPath), positional[0], positional[1], height);
-            Console.WriteLine($"added {positional[0]} in {folder}");
-            return 0;
-        }
-
-        /// <summary>Downloads and installs a version ahead of its upgrade height, so the switch does not wait for the network.</summary>
-        private static async Task<int> PrepareUpgradeAsync(List<string> args)
-        {
-            var home = new VisorHome(Home(args));
-            var positional = Positional(args, "home");
-            if (positional.Count != 1)
+            catch (InstallException ex)
             {
-                throw new UsageException("prepare-upgrade needs <tag>");
+                return Fail(ex.Message, VisorExitCodes.UpgradeFailed);
             }
-
-            using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
-            var folder = await new ReleaseInstaller(http).InstallAsync(home, VisorConfigFile.Load(home.ConfigPath), positional[0]);
-            Console.WriteLine($"installed {positional[0]} in {folder}");
-            return 0;
-        }
-
-        private static int Status(List<string> args)
-        {
-            var home = new VisorHome(Home(args));
-            var config = VisorConfigFile.Load(home.ConfigPath);
-            Console.WriteLine($"home:     {home.Root}");
-            Console.WriteLine($"current:  {(File.Exists(Path.Combine(home.CurrentLink, RunConfigFile.FileName)) ? RunConfigFile.Load(home.CurrentFolder()).Name + " (" + home.CurrentFolder() + ")" : "(not linked yet: genesis at first run)")}");
-            Console.WriteLine($"previous: {home.PreviousFolder() ?? "(none)"}");
-            var info = Path.Combine(home.Root, config.UpgradeInfoPath);
-            Console.WriteLine($"upgrade:  {(File.Exists(info) ? File.ReadAllText(info).Trim() : "(none pending)")}");
-            return 0;
-        }
-
-        private static int Version() =>
-            Print($"loop-visor {typeof(VisorService).Assembly.GetName().Version} (.NET {Environment.Version})");
-
-        private static string Home(List<string> args) =>
-            Args.GetFlagWithArg(args, "home") is [_, var home] ? home : throw new UsageException("--home <folder> is required");
-
-        private static List<string> Positional(List<string> args, params string[] flagsWithValues)
-        {
-            var result = new List<string>();
-            for (var i = 0; i < args.Count; i++)
+            catch (Exception ex) when (ex is VisorConfigException or VisorHomeException or InvalidReleaseTagException or IOException or UnauthorizedAccessException)
             {
-                if (args[i].StartsWith('-'))
-                {
-                    if (!args[i].Contains('=', StringComparison.Ordinal) && flagsWithValues.Contains(args[i].TrimStart('-')))
-                    {
-                        i++;
-                    }
-
-                    continue;
-                }
-
-                result.Add(args[i]);
+                return Fail(ex.Message, VisorExitCodes.ConfigError);
             }
-
-            return result;
+            catch (OperationCanceledException)
+            {
+                return Fail("cancelled", VisorExitCodes.Stopped);
+            }
+            catch (Exception ex)
+            {
+                return Fail($"unexpected error ({ex.GetType().Name}): {ex.Message}", VisorExitCodes.InternalError);
+            }
         }
 
-        private static int Print(string text)
-        {
-            Console.WriteLine(text);
-            return 0;
-        }
-
-        private static int Fail(string message)
+        private static int Fail(string message, int code)
         {
             Console.Error.WriteLine($"loop-visor: {message}");
-            return VisorExitCodes.ConfigError;
+            return code;
         }
     }
-
-    /// <summary>The command line is wrong.</summary>
-    internal sealed class UsageException(string message) : Exception(message);
 }

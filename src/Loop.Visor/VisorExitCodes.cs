@@ -20,4 +20,7 @@ public static class VisorExitCodes
 
     /// <summary>A binary is missing or not executable.</summary>
     public const int BinaryError = 5;
+
+    /// <summary>An unexpected error ended Visor; the processes were stopped first, and the log names the error.</summary>
+    public const int InternalError = 6;
 }

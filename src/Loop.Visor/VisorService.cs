@@ -1,4 +1,6 @@
 using System.Diagnostics.Metrics;
+using Loop.Visor.Running;
+using Loop.Visor.Upgrades;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -7,15 +9,21 @@ namespace Loop.Visor;
 /// <summary>
 /// The supervisor: runs the version <c>current</c> points to, restarts it by the restart policy, and switches it to a
 /// new version when an upgrade source reports one (stop, validate, switch the link atomically, start the new version,
-/// roll back if it dies within the window).
+/// roll back if it dies within the window). Whatever ends <see cref="RunAsync"/> stops the processes first.
 /// </summary>
 public sealed partial class VisorService : IDisposable
 {
-    /// <summary>The environment variable carrying the upgrade height to the processes started after an upgrade.</summary>
+    /// <summary>The environment variable carrying the upgrade height to the processes of an upgraded version.</summary>
     public const string UpgradeHeightVariable = "LOOP_UPGRADE_HEIGHT";
 
-    /// <summary>The placeholder in run-config args replaced by the upgrade height.</summary>
+    /// <summary>
+    /// The placeholder in run-config args replaced by the upgrade height. A version with no known height gets the
+    /// argument holding it dropped (with the flag before it when the placeholder is that flag's whole value).
+    /// </summary>
     public const string UpgradeHeightPlaceholder = "{upgradeHeight}";
+
+    /// <summary>How long an upgrade that failed for a passing reason (the release server was down) waits before it is tried again.</summary>
+    internal static readonly TimeSpan TransientRetryDelay = TimeSpan.FromMinutes(1);
 
     private readonly VisorHome _home;
     private readonly VisorConfigSource _config;
@@ -27,8 +35,13 @@ public sealed partial class VisorService : IDisposable
     private readonly ILogger _logger;
     private readonly VisorMetrics _metrics;
     private readonly RestartPolicy _policy = new();
-    private readonly HashSet<(string Tag, long Height)> _refused = [];
-    private readonly HttpClient _downloads = new() { Timeout = TimeSpan.FromMinutes(2) };
+    private readonly Dictionary<(string Tag, long Height), long> _retryAt = [];
+    private readonly HashSet<(string Tag, long Height)> _ignored = [];
+    private readonly HttpClient _downloads;
+    private readonly UpgradePreparer _preparer;
+    private Task<BinariesExit>? _run;
+    private CancellationTokenSource? _runStop;
+    private string _runningVersion = string.Empty;
 
     /// <summary>Creates the supervisor for the home folder at <paramref name="home"/>.</summary>
     /// <exception cref="VisorConfigException">config.toml is invalid.</exception>
@@ -50,8 +63,11 @@ public sealed partial class VisorService : IDisposable
         _runnerOptions = new BinariesRunnerOptions();
         ApplyRunnerSettings(_config.Current);
         _runner = new BinariesRunner(_runnerOptions, loggerFactory.CreateLogger<BinariesRunner>(), _timeProvider);
+        _runner.SetStarted += RecordRunning;
         _extraSources = upgradeSources?.ToList() ?? [];
         _metrics = new VisorMetrics(meterFactory);
+        _downloads = new HttpClient { Timeout = _options.DownloadTimeout };
+        _preparer = new UpgradePreparer(home, _downloads, _logger);
     }
 
     /// <summary>The meter name of Visor's instruments.</summary>
@@ -60,13 +76,16 @@ public sealed partial class VisorService : IDisposable
     /// <summary>The config in force (after hot reloads).</summary>
     public VisorConfig Config => _config.Current;
 
-    /// <summary>The runner of the current set (its process ids, for tests and status).</summary>
-    public BinariesRunner Runner => _runner;
+    /// <summary>The runner of the current set (its process ids, for tests).</summary>
+    internal BinariesRunner Runner => _runner;
 
-    /// <summary>Raised when a set of processes started: the version's name.</summary>
-    public event Action<string>? VersionStarted;
+    /// <summary>Raised when a set of processes started: the version's name (for tests).</summary>
+    internal event Action<string>? VersionStarted;
 
-    /// <summary>Runs until cancelled (exit code 0) or until it cannot go on (see <see cref="VisorExitCodes"/>).</summary>
+    /// <summary>
+    /// Runs until cancelled (exit code 0) or until it cannot go on (see <see cref="VisorExitCodes"/>). However it ends,
+    /// the running processes are stopped first (stop delay, SIGTERM to each process group, SIGKILL after the timeout).
+    /// </summary>
     public async Task<int> RunAsync(CancellationToken cancellationToken = default)
     {
         try
@@ -92,80 +111,101 @@ public sealed partial class VisorService : IDisposable
             LogFatal(_logger, ex.Message);
             return VisorExitCodes.BinaryError;
         }
+        catch (Exception ex)
+        {
+            // The message names the error; the stack trace is for developers, at Debug, not on an operator's console.
+            LogUnexpected(_logger, ex.GetType().Name, ex.Message);
+            LogUnexpectedDetail(_logger, ex);
+            return VisorExitCodes.InternalError;
+        }
+        finally
+        {
+            await StopRunAsync().ConfigureAwait(false);
+            await _runner.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            _metrics.Running(_runningVersion, 0);
+            UpdateState(s => s.Running?.VisorPid == Environment.ProcessId ? s with { Running = null } : s);
+        }
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
+        _runStop?.Dispose();
         _metrics.Dispose();
         _downloads.Dispose();
     }
 
     private async Task<int> RunCoreAsync(CancellationToken cancellationToken)
     {
-        _home.EnsureCurrent();
-        UpgradeRequest? justUpgraded = null;
-        var everStarted = false;
+        _home.EnsureCurrent(_options.RelinkGenesis);
+        PreparedUpgrade? justUpgraded = null;
+        var afterCrash = false;
         while (true)
         {
             var folder = _home.CurrentFolder();
-            var runConfig = WithUpgradeHeight(RunConfigFile.Load(folder), justUpgraded);
+            var runConfig = RunConfigFile.Load(folder);
+            var height = justUpgraded is not null ? justUpgraded.Height : VisorStateFile.Load(_home).UpgradeHeights.GetValueOrDefault(runConfig.Name);
+            runConfig = UpgradeHeightArgs.Apply(runConfig, height > 0 ? height : null, out var dropped);
+            if (dropped.Count > 0)
+            {
+                LogHeightDropped(_logger, runConfig.Name, string.Join(' ', dropped));
+            }
+
             var startedAt = _timeProvider.GetTimestamp();
-            using var running = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var run = justUpgraded is null ? _runner.RunAsync(runConfig, running.Token) : StartUpgradedAsync(runConfig, running.Token);
+            _runStop?.Dispose();
+            _runStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            _runningVersion = runConfig.Name;
+            var run = _run = justUpgraded is null ? _runner.RunAsync(runConfig, _runStop.Token) : StartUpgradedAsync(runConfig, _runStop.Token);
             _metrics.Running(runConfig.Name, runConfig.Processes.Count);
             VersionStarted?.Invoke(runConfig.Name);
             LogRunning(_logger, runConfig.Name, folder);
 
-            var isRestart = everStarted;
-            everStarted = true;
-            var (watch, target, request, exitCode) = await WaitForExitOrUpgradeAsync(run, runConfig, isRestart, running.Token).ConfigureAwait(false);
+            // A crash restart gets the restart limit; a first start, an upgrade and a rollback get the first-start
+            // limit (a new version may take long to open its status endpoint), as Vega resets its counters.
+            var retryLimit = afterCrash ? Config.MaxNumberOfRestartConnectionRetries : Config.MaxNumberOfFirstConnectionRetries;
+            using var watcher = new UpgradeWatcher(
+                runConfig, Path.Combine(_home.Root, Config.UpgradeInfoPath), _extraSources, _options, retryLimit, _timeProvider, _logger);
+            var (upgrade, exitCode) = await WaitForExitOrUpgradeAsync(run, runConfig, watcher, _runStop.Token).ConfigureAwait(false);
             if (cancellationToken.IsCancellationRequested)
             {
-                await run.ConfigureAwait(false);
-                await SwallowAsync(watch).ConfigureAwait(false);
-                _metrics.Running(runConfig.Name, 0);
                 return VisorExitCodes.Stopped;
             }
 
             if (exitCode is { } code)
             {
-                await running.CancelAsync().ConfigureAwait(false);
-                await run.ConfigureAwait(false);
                 return code;
             }
 
-            if (target is not null)
+            if (upgrade is not null)
             {
-                await StopForUpgradeAsync(run, running).ConfigureAwait(false);
-                if (!await RunPreUpgradeHookAsync(request!, cancellationToken).ConfigureAwait(false))
-                {
-                    // The old version starts again; the refused upgrade is not retried.
-                    justUpgraded = null;
-                    continue;
-                }
-
-                _home.SwitchCurrent(target);
-                _policy.Reset();
-                _metrics.Upgraded(request!.Tag);
-                LogUpgraded(_logger, runConfig.Name, request.Tag, request.Height, request.Source);
-                justUpgraded = request;
+                await StopRunAsync().ConfigureAwait(false);
+                justUpgraded = await SwitchAsync(upgrade, runConfig.Name, cancellationToken).ConfigureAwait(false) ? upgrade : null;
+                afterCrash = false;
                 continue;
             }
 
-            // A process of the set exited on its own.
-            await running.CancelAsync().ConfigureAwait(false);
-            await SwallowAsync(watch).ConfigureAwait(false);
+            // A process of the set exited on its own, and the rest were stopped with it.
             var exit = await run.ConfigureAwait(false);
+            _run = null;
             var ranFor = _timeProvider.GetElapsedTime(startedAt);
             _metrics.Running(runConfig.Name, 0);
-            if (justUpgraded is { } upgrade && ranFor < TimeSpan.FromSeconds(Config.UpgradeRollbackWindowSeconds) && _home.PreviousFolder() is { } previous)
+
+            // cosmovisor's flow: a node that halts for an upgrade writes upgrade-info.json and exits. Look before
+            // counting the exit as a crash.
+            if (await watcher.PollOnceAsync(countFailures: false, cancellationToken).ConfigureAwait(false) is { Upgrade: { } halted }
+                && await AcceptAsync(halted, runConfig, cancellationToken).ConfigureAwait(false) is { } prepared)
             {
-                LogRollingBack(_logger, upgrade.Tag, exit.ProcessName, exit.ExitCode, ranFor, previous);
-                _refused.Add((upgrade.Tag, upgrade.Height));
-                _home.SwitchCurrent(previous);
-                _metrics.RolledBack(upgrade.Tag);
+                LogHaltedForUpgrade(_logger, exit.ProcessName, exit.ExitCode, halted.Tag, halted.Height);
+                justUpgraded = await SwitchAsync(prepared, runConfig.Name, cancellationToken).ConfigureAwait(false) ? prepared : null;
+                afterCrash = false;
+                continue;
+            }
+
+            if (justUpgraded is { } upgraded && ranFor < TimeSpan.FromSeconds(Config.UpgradeRollbackWindowSeconds) && _home.PreviousFolder() is { } previous)
+            {
+                RollBack(upgraded, runConfig.Name, previous, $"{exit.ProcessName} exited {exit.ExitCode} after {ranFor.TotalSeconds:0.###} s");
                 justUpgraded = null;
+                afterCrash = false;
                 continue;
             }
 
@@ -179,191 +219,195 @@ public sealed partial class VisorService : IDisposable
 
             LogRestarting(_logger, exit.ProcessName, exit.ExitCode, delay.Value, _policy.Restarts, Config.MaxNumberOfRestarts);
             _metrics.Restarted();
+            afterCrash = true;
             await Task.Delay(delay.Value, _timeProvider, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>
-    /// Waits until the set exits or an acceptable upgrade is due. A refused upgrade (bad tag, missing folder) is logged
-    /// and watching goes on while the set keeps running.
+    /// Waits until the set exits, the status limit is reached, or an upgrade is ready to switch to. A refused or
+    /// ignored upgrade is logged and watching goes on (from the next poll) while the set keeps running.
     /// </summary>
-    private async Task<(Task Watch, string? Target, UpgradeRequest? Request, int? ExitCode)> WaitForExitOrUpgradeAsync(
-        Task<BinariesExit> run, RunConfig runConfig, bool isRestart, CancellationToken cancellationToken)
+    private async Task<(PreparedUpgrade? Upgrade, int? ExitCode)> WaitForExitOrUpgradeAsync(
+        Task<BinariesExit> run, RunConfig runConfig, UpgradeWatcher watcher, CancellationToken cancellationToken)
     {
+        var pollNow = true;
         while (true)
         {
-            var watch = WatchForUpgradeAsync(runConfig, isRestart, cancellationToken);
-            var first = await Task.WhenAny(run, watch).ConfigureAwait(false);
-            if (first == run || cancellationToken.IsCancellationRequested)
+            using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var watch = watcher.WatchAsync(_options.PollInterval, pollNow, ReloadConfig, watching.Token);
+            pollNow = false;
+            if (await Task.WhenAny(run, watch).ConfigureAwait(false) == run || cancellationToken.IsCancellationRequested)
             {
-                return (watch, null, null, null);
+                await watching.CancelAsync().ConfigureAwait(false);
+                await SwallowCancellationAsync(watch).ConfigureAwait(false);
+                return (null, null);
             }
 
             var outcome = await watch.ConfigureAwait(false);
             if (outcome.ExitCode is { } code)
             {
-                return (watch, null, null, code);
+                return (null, code);
             }
 
-            if (await PrepareUpgradeAsync(outcome.Upgrade!, cancellationToken).ConfigureAwait(false) is { } target)
+            if (await AcceptAsync(outcome.Upgrade!, runConfig, cancellationToken).ConfigureAwait(false) is { } prepared)
             {
-                return (watch, target, outcome.Upgrade, null);
+                return (prepared, null);
             }
         }
-    }
-
-    private async Task<WatchOutcome> WatchForUpgradeAsync(RunConfig runConfig, bool isRestart, CancellationToken cancellationToken)
-    {
-        var sources = new List<IUpgradeSource>(_extraSources) { new UpgradeInfoFileSource(Path.Combine(_home.Root, Config.UpgradeInfoPath)) };
-        using var rpc = runConfig.UpgradeRpc is { } endpoint && _options.UseUpgradeRpc ? new JsonRpcUpgradeSource(endpoint, _options.RpcTimeout) : null;
-        if (rpc is not null)
-        {
-            sources.Add(rpc);
-        }
-
-        var failures = 0;
-        using var timer = new PeriodicTimer(_options.PollInterval, _timeProvider);
-        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
-        {
-            ReloadConfig();
-            foreach (var source in sources)
-            {
-                UpgradeRequest? request;
-                try
-                {
-                    request = await source.PollAsync(runConfig, cancellationToken).ConfigureAwait(false);
-                    if (source == rpc)
-                    {
-                        failures = 0;
-                    }
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-                {
-                    if (source != rpc)
-                    {
-                        LogSourceFailed(_logger, source.Name, ex.Message);
-                        continue;
-                    }
-
-                    var limit = isRestart ? Config.MaxNumberOfRestartConnectionRetries : Config.MaxNumberOfFirstConnectionRetries;
-                    if (++failures > limit)
-                    {
-                        LogStatusUnreachable(_logger, failures - 1, ex.Message);
-                        return new WatchOutcome(null, VisorExitCodes.UpgradeStatusUnreachable);
-                    }
-
-                    continue;
-                }
-
-                if (request is not null && !_refused.Contains((request.Tag, request.Height)))
-                {
-                    return new WatchOutcome(request, null);
-                }
-            }
-        }
-
-        return new WatchOutcome(null, VisorExitCodes.Stopped);
     }
 
     /// <summary>
-    /// Validates the tag, finds (or installs) the version folder and checks its run config, binaries and, when
-    /// configured, the binary's version, all before anything is stopped. Null refuses the upgrade.
+    /// Decides on a reported upgrade: the running version is ignored (once logged), a version refused before is not
+    /// tried again until an operator clears it, and any other is prepared (null when that fails; the refusal is logged
+    /// and recorded).
     /// </summary>
-    private async Task<string?> PrepareUpgradeAsync(UpgradeRequest request, CancellationToken cancellationToken)
+    private async Task<PreparedUpgrade?> AcceptAsync(UpgradeRequest request, RunConfig running, CancellationToken cancellationToken)
     {
+        var key = (request.Tag, request.Height);
+        if (string.Equals(request.Tag, running.Name, StringComparison.Ordinal))
+        {
+            if (_ignored.Add(key))
+            {
+                LogSameVersion(_logger, request.Tag, request.Height, request.Source);
+            }
+
+            return null;
+        }
+
+        if (_retryAt.TryGetValue(key, out var retryAt) && _timeProvider.GetTimestamp() < retryAt)
+        {
+            return null;
+        }
+
+        if (VisorStateFile.Load(_home).RefusalOf(request.Tag) is { } earlier)
+        {
+            if (_ignored.Add(key))
+            {
+                LogRefusedBefore(_logger, request.Tag, earlier.At, earlier.Reason, _home.Root);
+            }
+
+            return null;
+        }
+
         try
         {
-            var folder = _home.VersionFolder(request.Tag, Config);
-            if (!File.Exists(Path.Combine(folder, RunConfigFile.FileName)))
-            {
-                if (!Config.AutoInstall.Enabled)
-                {
-                    throw new InstallException($"version {request.Tag} has no {RunConfigFile.FileName} in {folder} (add it with add-upgrade, or enable autoInstall)");
-                }
-
-                LogInstalling(_logger, request.Tag);
-                await new ReleaseInstaller(_downloads).InstallAsync(_home, Config, request.Tag, cancellationToken).ConfigureAwait(false);
-            }
-
-            var runConfig = RunConfigFile.Load(folder);
-            foreach (var process in runConfig.Processes)
-            {
-                BinariesRunner.Check(process);
-            }
-
-            if (Config.CheckBinaryVersion)
-            {
-                await CheckVersionAsync(runConfig.Processes[0], request.Tag, cancellationToken).ConfigureAwait(false);
-            }
-
-            return folder;
+            var (folder, height) = await _preparer.PrepareAsync(request, Config, cancellationToken).ConfigureAwait(false);
+            return new PreparedUpgrade(request, folder, height);
         }
-        catch (Exception ex) when (ex is InvalidReleaseTagException or InstallException or VisorConfigException or VisorBinaryException or HttpRequestException or IOException or TimeoutException)
+        catch (UpgradeRefusal refusal)
         {
-            LogUpgradeRefused(_logger, ex.Message, request.Source);
-            _refused.Add((request.Tag, request.Height));
+            Refuse(request, refusal.Message, refusal.Transient);
             return null;
         }
     }
 
-    private static async Task CheckVersionAsync(ProcessSpec binary, string tag, CancellationToken cancellationToken)
+    /// <summary>After the old version stopped: the pre-upgrade hook, then the switch of <c>current</c>. False keeps the old version.</summary>
+    private async Task<bool> SwitchAsync(PreparedUpgrade upgrade, string from, CancellationToken cancellationToken)
     {
-        var (code, output) = await Running.ProgramCall.RunAsync(binary.Path, ["version", "--output", "json"], TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
-        string? version = null;
         try
         {
-            using var json = System.Text.Json.JsonDocument.Parse(output);
-            version = json.RootElement.TryGetProperty("version", out var v) ? v.GetString() : null;
+            await _preparer.RunPreUpgradeHookAsync(upgrade.Request, upgrade.Height, Config, cancellationToken).ConfigureAwait(false);
         }
-        catch (System.Text.Json.JsonException)
+        catch (UpgradeRefusal refusal)
         {
+            Refuse(upgrade.Request, refusal.Message, refusal.Transient);
+            return false;
         }
 
-        if (code != 0 || version != tag)
+        _home.SwitchCurrent(upgrade.Folder, Config);
+        _policy.Reset();
+        var to = RunConfigFile.Load(upgrade.Folder).Name;
+        var request = upgrade.Request;
+        UpdateState(s => s with
         {
-            throw new InstallException($"{binary.Path} version --output json reported \"{version}\" (exit {code}), not {tag}");
-        }
+            CurrentVersion = to,
+            UpgradeHeights = upgrade.Height > 0 ? new Dictionary<string, long>(s.UpgradeHeights, StringComparer.Ordinal) { [to] = upgrade.Height } : s.UpgradeHeights,
+            LastUpgrade = new UpgradeRecord(from, to, upgrade.Height, _timeProvider.GetUtcNow(), request.Source),
+        });
+        _metrics.Upgraded(request.Tag);
+        LogUpgraded(_logger, from, request.Tag, upgrade.Height, request.Source);
+        return true;
     }
 
-    /// <summary>Runs the pre-upgrade hook with tag and height; false cancels the switch.</summary>
-    private async Task<bool> RunPreUpgradeHookAsync(UpgradeRequest request, CancellationToken cancellationToken)
+    private void RollBack(PreparedUpgrade upgrade, string failed, string previous, string what)
     {
-        if (Config.PreUpgradeHook.Length == 0)
+        var reason = $"version {failed} died at start: {what}";
+        LogRollingBack(_logger, failed, what, previous);
+        _home.SwitchCurrent(previous, Config);
+        var restored = RunConfigFile.Load(previous).Name;
+        var now = _timeProvider.GetUtcNow();
+        UpdateState(s => s with
         {
-            return true;
+            CurrentVersion = restored,
+            LastRollback = new RollbackRecord(failed, restored, now, reason),
+            Refused = [.. s.Refused.Where(r => r.Tag != upgrade.Request.Tag), new RefusalRecord(upgrade.Request.Tag, upgrade.Height, now, reason + "; rolled back")],
+        });
+        _metrics.RolledBack(upgrade.Request.Tag);
+    }
+
+    /// <summary>Logs a refusal; a lasting one is recorded in the home so that no later Visor tries that version again.</summary>
+    private void Refuse(UpgradeRequest request, string reason, bool transient)
+    {
+        if (transient)
+        {
+            LogUpgradeRetried(_logger, reason, request.Source, TransientRetryDelay);
+            _retryAt[(request.Tag, request.Height)] = _timeProvider.GetTimestamp() + (long)(TransientRetryDelay.TotalSeconds * _timeProvider.TimestampFrequency);
+            return;
+        }
+
+        LogUpgradeRefused(_logger, reason, request.Source, request.Tag);
+        UpdateState(s => s with
+        {
+            Refused = [.. s.Refused.Where(r => r.Tag != request.Tag), new RefusalRecord(request.Tag, request.Height, _timeProvider.GetUtcNow(), reason)],
+        });
+    }
+
+    /// <summary>Stops the running set through the runner's stop path and waits for it; a stop that fails kills the set.</summary>
+    private async Task StopRunAsync()
+    {
+        if (_run is not { } run)
+        {
+            return;
         }
 
         try
         {
-            var (code, _) = await Running.ProgramCall.RunAsync(
-                Config.PreUpgradeHook, [request.Tag, request.Height.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
-            if (code == 0)
+            if (_runStop is { } stop)
             {
-                return true;
+                await stop.CancelAsync().ConfigureAwait(false);
             }
 
-            LogUpgradeRefused(_logger, $"the pre-upgrade hook {Config.PreUpgradeHook} exited {code}", request.Source);
-        }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or TimeoutException or InvalidOperationException)
-        {
-            LogUpgradeRefused(_logger, $"the pre-upgrade hook {Config.PreUpgradeHook} failed: {ex.Message}", request.Source);
-        }
-
-        _refused.Add((request.Tag, request.Height));
-        return false;
-    }
-
-    private async Task StopForUpgradeAsync(Task<BinariesExit> run, CancellationTokenSource running)
-    {
-        try
-        {
-            await running.CancelAsync().ConfigureAwait(false);
             await run.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogStopFailed(_logger, ex.Message);
             _runner.Kill();
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _run = null;
+    }
+
+    private void RecordRunning(IReadOnlyList<RunningProcess> processes) =>
+        UpdateState(s => s with
+        {
+            Running = new RunningRecord(Environment.ProcessId, _runningVersion, [.. processes.Select(p => new ProcessRecord(p.Name, p.Pid, p.StartedAt))]),
+        });
+
+    /// <summary>The state is a record for operators: failing to write it is logged, and supervision goes on.</summary>
+    private void UpdateState(Func<VisorState, VisorState> change)
+    {
+        try
+        {
+            VisorStateFile.Update(_home, change);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or VisorHomeException)
+        {
+            LogStateNotWritten(_logger, _home.StatePath, ex.Message);
         }
     }
 
@@ -403,25 +447,7 @@ public sealed partial class VisorService : IDisposable
         }
     }
 
-    private static RunConfig WithUpgradeHeight(RunConfig config, UpgradeRequest? upgrade)
-    {
-        if (upgrade is null)
-        {
-            return config;
-        }
-
-        var height = upgrade.Height.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return config with
-        {
-            Processes = config.Processes.Select(p => p with
-            {
-                Args = p.Args.Select(a => a.Replace(UpgradeHeightPlaceholder, height, StringComparison.Ordinal)).ToArray(),
-                Environment = new Dictionary<string, string>(p.Environment ?? new Dictionary<string, string>()) { [UpgradeHeightVariable] = height },
-            }).ToArray(),
-        };
-    }
-
-    private static async Task SwallowAsync(Task task)
+    private static async Task SwallowCancellationAsync(Task task)
     {
         try
         {
@@ -432,7 +458,8 @@ public sealed partial class VisorService : IDisposable
         }
     }
 
-    private sealed record WatchOutcome(UpgradeRequest? Upgrade, int? ExitCode);
+    /// <summary>An upgrade ready to switch to: its folder and the height the version starts with.</summary>
+    private sealed record PreparedUpgrade(UpgradeRequest Request, string Folder, long Height);
 
     [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "running version {Version} from {Folder}")]
     private static partial void LogRunning(ILogger logger, string version, string folder);
@@ -440,8 +467,8 @@ public sealed partial class VisorService : IDisposable
     [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "upgraded {From} -> {To} at height {Height} (reported by {Source})")]
     private static partial void LogUpgraded(ILogger logger, string from, string to, long height, string source);
 
-    [LoggerMessage(EventId = 303, Level = LogLevel.Error, Message = "version {Tag} died at start ({Process} exited {Code} after {RanFor}); rolling back to {Previous}")]
-    private static partial void LogRollingBack(ILogger logger, string tag, string process, int code, TimeSpan ranFor, string previous);
+    [LoggerMessage(EventId = 303, Level = LogLevel.Error, Message = "version {Version} died at start ({What}); rolling back to {Previous}, and {Version} is not tried again until cleared")]
+    private static partial void LogRollingBack(ILogger logger, string version, string what, string previous);
 
     [LoggerMessage(EventId = 304, Level = LogLevel.Error, Message = "maximum number of restarts ({Max}) reached: {Process} exited {Code}; giving up")]
     private static partial void LogMaxRestarts(ILogger logger, int max, string process, int code);
@@ -449,14 +476,8 @@ public sealed partial class VisorService : IDisposable
     [LoggerMessage(EventId = 305, Level = LogLevel.Warning, Message = "{Process} exited {Code}; restarting in {Delay} (restart {Count} of {Max})")]
     private static partial void LogRestarting(ILogger logger, string process, int code, TimeSpan delay, int count, int max);
 
-    [LoggerMessage(EventId = 306, Level = LogLevel.Error, Message = "upgrade refused: {Reason} (reported by {Source}); the running version stays")]
-    private static partial void LogUpgradeRefused(ILogger logger, string reason, string source);
-
-    [LoggerMessage(EventId = 307, Level = LogLevel.Error, Message = "failed to get upgrade status for the maximum number of retries ({Retries}): {Reason}")]
-    private static partial void LogStatusUnreachable(ILogger logger, int retries, string reason);
-
-    [LoggerMessage(EventId = 308, Level = LogLevel.Warning, Message = "upgrade source {Source} failed: {Reason}")]
-    private static partial void LogSourceFailed(ILogger logger, string source, string reason);
+    [LoggerMessage(EventId = 306, Level = LogLevel.Error, Message = "upgrade refused: {Reason} (reported by {Source}); the running version stays, and {Tag} is not tried again until cleared (loop-visor clear-refused)")]
+    private static partial void LogUpgradeRefused(ILogger logger, string reason, string source, string tag);
 
     [LoggerMessage(EventId = 309, Level = LogLevel.Information, Message = "reloaded {Path}")]
     private static partial void LogConfigReloaded(ILogger logger, string path);
@@ -464,25 +485,33 @@ public sealed partial class VisorService : IDisposable
     [LoggerMessage(EventId = 310, Level = LogLevel.Error, Message = "config edit rejected, previous values stay: {Reason}")]
     private static partial void LogConfigRejected(ILogger logger, string reason);
 
-    [LoggerMessage(EventId = 311, Level = LogLevel.Error, Message = "stopping for the upgrade failed ({Reason}); killing the set")]
+    [LoggerMessage(EventId = 311, Level = LogLevel.Error, Message = "stopping the set failed ({Reason}); killing it")]
     private static partial void LogStopFailed(ILogger logger, string reason);
-
-    [LoggerMessage(EventId = 313, Level = LogLevel.Information, Message = "version {Tag} is not installed: installing it from its release")]
-    private static partial void LogInstalling(ILogger logger, string tag);
 
     [LoggerMessage(EventId = 312, Level = LogLevel.Critical, Message = "{Reason}")]
     private static partial void LogFatal(ILogger logger, string reason);
-}
 
-/// <summary>Options of <see cref="VisorService"/> that are not in config.toml.</summary>
-public sealed class VisorServiceOptions
-{
-    /// <summary>How often upgrade sources are polled (and config.toml checked for edits). Default 2 s.</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+    [LoggerMessage(EventId = 314, Level = LogLevel.Critical, Message = "unexpected error ({Type}): {Reason}; the processes are stopped and Visor exits")]
+    private static partial void LogUnexpected(ILogger logger, string type, string reason);
 
-    /// <summary>The deadline of one upgrade-status call. Default 5 s.</summary>
-    public TimeSpan RpcTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    [LoggerMessage(EventId = 324, Level = LogLevel.Debug, Message = "the unexpected error in full")]
+    private static partial void LogUnexpectedDetail(ILogger logger, Exception exception);
 
-    /// <summary>Poll the run config's upgrade-status RPC endpoint when it has one. Default true.</summary>
-    public bool UseUpgradeRpc { get; set; } = true;
+    [LoggerMessage(EventId = 315, Level = LogLevel.Warning, Message = "upgrade not made yet: {Reason} (reported by {Source}); the running version stays, and the upgrade is tried again in {Delay}")]
+    private static partial void LogUpgradeRetried(ILogger logger, string reason, string source, TimeSpan delay);
+
+    [LoggerMessage(EventId = 316, Level = LogLevel.Information, Message = "upgrade to {Tag} at height {Height} (reported by {Source}) ignored: {Tag} is the version running")]
+    private static partial void LogSameVersion(ILogger logger, string tag, long height, string source);
+
+    [LoggerMessage(EventId = 317, Level = LogLevel.Error, Message = "upgrade to {Tag} ignored: it was refused at {At} ({Reason}); clear it with loop-visor clear-refused --home {Home} {Tag}")]
+    private static partial void LogRefusedBefore(ILogger logger, string tag, DateTimeOffset at, string reason, string home);
+
+    [LoggerMessage(EventId = 318, Level = LogLevel.Information, Message = "version {Version} has no upgrade height (not upgraded to): arguments dropped: {Args}")]
+    private static partial void LogHeightDropped(ILogger logger, string version, string args);
+
+    [LoggerMessage(EventId = 319, Level = LogLevel.Information, Message = "{Process} exited {Code} and the node reports the upgrade to {Tag} at height {Height}: upgrading")]
+    private static partial void LogHaltedForUpgrade(ILogger logger, string process, int code, string tag, long height);
+
+    [LoggerMessage(EventId = 323, Level = LogLevel.Warning, Message = "could not write {Path}: {Reason}; supervision goes on")]
+    private static partial void LogStateNotWritten(ILogger logger, string path, string reason);
 }

@@ -21,8 +21,21 @@ public static partial class ReleaseTag
             return $"the release tag \"{Printable(tag)}\" contains \"..\"";
         }
 
+        if (Reserved.Contains(tag))
+        {
+            return $"the release tag \"{tag}\" is a name the home folder uses for itself";
+        }
+
         return Plain().IsMatch(tag) ? null : $"the release tag \"{Printable(tag)}\" is not a plain version name (letters, digits, . _ + -, at most 128)";
     }
+
+    /// <summary>
+    /// Names the home folder uses for itself: a tag with one of these names would make <c>current</c> a link to itself,
+    /// or a version folder of <c>data</c> or a file. Compared without case, so no spelling of them gets through.
+    /// </summary>
+    private static readonly HashSet<string> Reserved = new(
+        ["current", "previous", VisorHome.Genesis, "data", VisorConfigFile.FileName, VisorState.FileName, RunConfigFile.FileName],
+        StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Throws <see cref="InvalidReleaseTagException"/> unless <paramref name="tag"/> is a plain version name.</summary>
     public static string Require(string? tag) => Validate(tag) is { } problem ? throw new InvalidReleaseTagException(tag ?? string.Empty, problem) : tag!;

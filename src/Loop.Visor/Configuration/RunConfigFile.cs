@@ -36,6 +36,14 @@ public static class RunConfigFile
             if ((socket is not null || http is not null) && rpc is null)
             {
                 rpc = new UpgradeRpcEndpoint(socket is { Length: > 0 } ? socket : null, http is { Length: > 0 } ? http : "/rpc");
+                if (rpc.SocketPath is null && !VisorConfigFile.IsHttpUrl(rpc.HttpPath))
+                {
+                    // Without a socket the path must say where to connect: "/rpc" alone would be read as file:///rpc.
+                    throw doc.Bad(
+                        $"{process}.rpc.httpPath",
+                        doc.LineOf(process, "rpc", http is null ? "socketPath" : "httpPath"),
+                        $"\"{rpc.HttpPath}\" is not an http:// or https:// URL with a host; without socketPath the upgrade-status endpoint needs one (http://127.0.0.1:3003/rpc)");
+                }
             }
         }
 

@@ -60,6 +60,10 @@ public static class VisorConfigFile
         static void Line(StringBuilder b, string key, object value) => b.Append(key).Append(" = ").Append(Convert.ToString(value, CultureInfo.InvariantCulture)).Append('\n');
     }
 
+    /// <summary>Whether <paramref name="value"/> is an absolute http or https URL with a host.</summary>
+    internal static bool IsHttpUrl(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && uri.Host.Length > 0;
+
     internal static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
     private static VisorConfig Read(TomlDocument doc)
@@ -111,6 +115,15 @@ public static class VisorConfigFile
         if (config.AutoInstall.Enabled && config.AutoInstall.ReleaseApiUrl.Length > 0 && config.AutoInstall.AssetName.Length == 0)
         {
             throw doc.Bad("autoInstall.assetName", doc.LineOf("autoInstall", "enabled"), "auto install from a release API needs assetName");
+        }
+
+        foreach (var (key, template) in new[] { ("releaseApiUrl", config.AutoInstall.ReleaseApiUrl), ("assetUrlTemplate", config.AutoInstall.AssetUrlTemplate) })
+        {
+            var sample = template.Replace("{tag}", "v1", StringComparison.Ordinal).Replace("{os}", "linux", StringComparison.Ordinal).Replace("{arch}", "amd64", StringComparison.Ordinal);
+            if (template.Length > 0 && !IsHttpUrl(sample))
+            {
+                throw doc.Bad($"autoInstall.{key}", doc.LineOf("autoInstall", key), $"\"{template}\" is not an http:// or https:// URL with a host");
+            }
         }
 
         if (config.AutoInstall.Enabled && config.AutoInstall.Checksum.Length == 0 && checksumRequired)

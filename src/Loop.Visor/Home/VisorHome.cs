@@ -32,6 +32,9 @@ public sealed class VisorHome
     /// <summary>The genesis folder.</summary>
     public string GenesisFolder => Path.Combine(Root, Genesis);
 
+    /// <summary><c>visor-state.json</c>: heights, the last upgrade and rollback, refusals, the running Visor.</summary>
+    public string StatePath => Path.Combine(Root, VisorState.FileName);
+
     /// <summary>
     /// Creates a home folder: <c>config.toml</c> with every default written out, <c>genesis/run-config.toml</c> and an
     /// example version folder. Refuses a folder that already exists.
@@ -53,19 +56,46 @@ public sealed class VisorHome
         return home;
     }
 
-    /// <summary>Links <c>current</c> to genesis when it is missing; returns the folder <c>current</c> points to.</summary>
-    public string EnsureCurrent()
+    /// <summary>
+    /// Links <c>current</c> to genesis when it is missing on a new home; returns the folder <c>current</c> points to.
+    /// A home that was upgraded before (it has a <c>previous</c> link, or its state names a current version) is not
+    /// silently put back on genesis: that would run the genesis binary on an upgraded chain.
+    /// </summary>
+    /// <param name="relinkGenesis">Link genesis even on a home that was upgraded before (the operator says so).</param>
+    /// <exception cref="VisorHomeException"><c>current</c> is a plain folder, or missing on an upgraded home, or there is no genesis.</exception>
+    public string EnsureCurrent(bool relinkGenesis = false)
     {
-        if (!IsLink(CurrentLink))
+        if (IsLink(CurrentLink))
         {
-            if (!Directory.Exists(GenesisFolder))
-            {
-                throw new VisorHomeException($"{Root} has neither a current link nor a genesis folder; run init or create genesis/run-config.toml.");
-            }
-
-            SwitchCurrent(GenesisFolder);
+            return CurrentFolder();
         }
 
+        if (Directory.Exists(CurrentLink) || File.Exists(CurrentLink))
+        {
+            throw new VisorHomeException(
+                $"{CurrentLink} is a plain {(Directory.Exists(CurrentLink) ? "folder" : "file")}, not a link: Visor keeps current as a link to a version folder. " +
+                $"Move it aside (mv {CurrentLink} {CurrentLink}.bak), or make it a link (ln -s <version folder> {CurrentLink}), and run again.");
+        }
+
+        if (!relinkGenesis)
+        {
+            var last = VisorStateFile.Load(this).CurrentVersion;
+            var previous = PreviousFolder();
+            if (last is not null && last != Genesis || previous is not null)
+            {
+                var which = last is not null ? $"the last current version was {last}" : $"previous points to {previous}";
+                throw new VisorHomeException(
+                    $"{CurrentLink} is missing, but this home was upgraded before ({which}); refusing to start genesis on an upgraded chain. " +
+                    $"Restore the link (ln -s <version folder> {CurrentLink}), or run with --relink-genesis to start genesis anyway.");
+            }
+        }
+
+        if (!Directory.Exists(GenesisFolder))
+        {
+            throw new VisorHomeException($"{Root} has neither a current link nor a genesis folder; run init or create genesis/run-config.toml.");
+        }
+
+        SwitchCurrent(GenesisFolder);
         return CurrentFolder();
     }
 
@@ -92,9 +122,26 @@ public sealed class VisorHome
     /// Points <c>current</c> at <paramref name="folder"/> atomically: a new link is made beside it and renamed over the
     /// old one, so <c>current</c> always exists. The old target becomes <c>previous</c>.
     /// </summary>
-    public void SwitchCurrent(string folder)
+    /// <param name="folder">A version folder: a folder directly in the home (not one of the home's own names), or one
+    /// that <paramref name="config"/> maps a tag to.</param>
+    /// <param name="config">The config whose <c>[upgradeFolders]</c> may map versions outside the home.</param>
+    /// <exception cref="VisorHomeException">The folder is not a version folder of this home, or has no run config.</exception>
+    public void SwitchCurrent(string folder, VisorConfig? config = null)
     {
-        var target = Path.GetFullPath(folder);
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        var target = Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar);
+        if (target == CurrentLink || target == PreviousLink || IsLink(target))
+        {
+            throw new VisorHomeException($"{target} is a link, not a version folder; refusing to point current at it.");
+        }
+
+        var inHome = Path.GetDirectoryName(target) == Root && ReleaseTag.Validate(Path.GetFileName(target)) is null || target == GenesisFolder;
+        var mapped = config?.UpgradeFolders.Values.Any(f => Path.GetFullPath(Path.IsPathRooted(f) ? f : Path.Combine(Root, f)).TrimEnd(Path.DirectorySeparatorChar) == target) == true;
+        if (!inHome && !mapped)
+        {
+            throw new VisorHomeException($"{target} is not a version folder of {Root} (a folder in the home, or one mapped in [upgradeFolders]); refusing to point current at it.");
+        }
+
         if (!File.Exists(Path.Combine(target, RunConfigFile.FileName)))
         {
             throw new VisorHomeException($"{target} has no {RunConfigFile.FileName}; refusing to switch to it.");

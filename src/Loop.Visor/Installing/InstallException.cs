@@ -1,7 +1,15 @@
 namespace Loop.Visor;
 
 /// <summary>A version could not be installed; nothing was placed in the home folder.</summary>
-public class InstallException(string message, Exception? innerException = null) : Exception(message, innerException);
+/// <param name="message">What failed, naming the URL or file.</param>
+/// <param name="innerException">The underlying error, if any.</param>
+/// <param name="isTransient">The failure may pass by itself (the release server was unreachable, slow or failing):
+/// the upgrade is tried again later rather than refused for good.</param>
+public class InstallException(string message, Exception? innerException = null, bool isTransient = false) : Exception(message, innerException)
+{
+    /// <summary>Whether the failure may pass by itself (network, timeout, a server error), so the version is not refused for good.</summary>
+    public bool IsTransient { get; } = isTransient;
+}
 
 /// <summary>The downloaded asset's SHA-256 is not the expected one; it was deleted unopened.</summary>
 public sealed class ChecksumMismatchException(string asset, string expected, string actual)

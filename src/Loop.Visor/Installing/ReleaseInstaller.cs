@@ -43,14 +43,14 @@ public sealed partial class ReleaseInstaller(HttpClient http)
             throw new InstallException($"{folder} already exists");
         }
 
-        var (assetName, assetUrl, assets) = await ResolveAssetAsync(auto, tag, cancellationToken).ConfigureAwait(false);
-        var expected = await ExpectedChecksumAsync(auto, tag, assetName, assets, cancellationToken).ConfigureAwait(false);
+        var (assetName, assetUrl, assets) = await FetchAsync(null, "the release", token => ResolveAssetAsync(auto, tag, token), cancellationToken).ConfigureAwait(false);
+        var expected = await FetchAsync(null, "the checksum", token => ExpectedChecksumAsync(auto, tag, assetName, assets, token), cancellationToken).ConfigureAwait(false);
         var staging = Path.Combine(home.Root, $".install-{tag}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(staging);
         try
         {
             var download = Path.Combine(staging, ".download");
-            var actual = await DownloadAsync(assetUrl, download, cancellationToken).ConfigureAwait(false);
+            var actual = await FetchAsync(assetUrl, "the download", token => DownloadAsync(assetUrl, download, token), cancellationToken).ConfigureAwait(false);
             if (expected is not null && !string.Equals(expected, actual, StringComparison.OrdinalIgnoreCase))
             {
                 throw new ChecksumMismatchException(assetName, expected, actual);
@@ -74,14 +74,67 @@ public sealed partial class ReleaseInstaller(HttpClient http)
             Directory.Move(staging, folder);
             return folder;
         }
+        catch (IOException ex)
+        {
+            DeleteStaging(staging);
+            throw new InstallException($"installing {tag} into {folder} failed: {ex.Message}", ex);
+        }
         catch
         {
-            if (Directory.Exists(staging))
-            {
-                Directory.Delete(staging, recursive: true);
-            }
-
+            DeleteStaging(staging);
             throw;
+        }
+    }
+
+    private static void DeleteStaging(string staging)
+    {
+        if (Directory.Exists(staging))
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Runs one step that talks to the release server within the client's timeout, the body included (HttpClient's own
+    /// timeout ends at the response headers when the body is streamed), and turns every way it can fail into an
+    /// <see cref="InstallException"/> that names the step and the URL. Only the caller's cancellation passes through.
+    /// </summary>
+    private async Task<T> FetchAsync<T>(Uri? url, string what, Func<CancellationToken, Task<T>> step, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (http.Timeout != Timeout.InfiniteTimeSpan)
+        {
+            deadline.CancelAfter(http.Timeout);
+        }
+
+        var where = url is null ? string.Empty : $" ({url})";
+        try
+        {
+            return await step(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (OperationCanceledException ex)
+        {
+            throw new InstallException($"{what}{where} did not finish within {http.Timeout.TotalSeconds:0.#} s; the release server is stalled or too slow", ex, isTransient: true);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new InstallException($"{what}{where} failed: {ex.Message}", ex, isTransient: true);
+        }
+        catch (JsonException ex)
+        {
+            throw new InstallException($"{what}{where}: the release server did not answer with JSON ({ex.Message}); check autoInstall.releaseApiUrl", ex, isTransient: true);
+        }
+        catch (Exception ex) when (ex is NotSupportedException or UriFormatException or ArgumentException or InvalidOperationException)
+        {
+            throw new InstallException($"{what}{where}: unsupported or invalid URL ({ex.Message})", ex);
+        }
+        catch (IOException ex)
+        {
+            throw new InstallException($"{what}{where} failed: {ex.Message}", ex, isTransient: true);
         }
     }
 
@@ -100,7 +153,7 @@ public sealed partial class ReleaseInstaller(HttpClient http)
         using var response = await http.GetAsync(releaseUrl, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
-            throw new InstallException($"release {tag} not found at {releaseUrl} ({(int)response.StatusCode})");
+            throw new InstallException($"release {tag} not found at {releaseUrl} ({(int)response.StatusCode})", isTransient: (int)response.StatusCode >= 500);
         }
 
         using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -161,7 +214,7 @@ public sealed partial class ReleaseInstaller(HttpClient http)
         using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
-            throw new InstallException($"downloading {url} failed ({(int)response.StatusCode})");
+            throw new InstallException($"downloading {url} failed ({(int)response.StatusCode})", isTransient: (int)response.StatusCode >= 500);
         }
 
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);

@@ -9,13 +9,25 @@ namespace Loop.Visor;
 /// Runs the processes of a <see cref="RunConfig"/> as a tied set: each one's stdout and stderr go to the logger line
 /// by line under its name; when any exits, with an error or not, the others are stopped and the run ends.
 /// </summary>
+/// <remarks>
+/// Each process runs in a process group of its own (started through <c>setsid</c>), and stopping or killing signals the
+/// whole group: a node started by a wrapper script that does not <c>exec</c> is stopped together with everything it
+/// started. Waits for a stopped process end when it and its group are gone, not when its output pipes close (a
+/// grandchild may hold them open forever).
+/// </remarks>
 public sealed partial class BinariesRunner : IBinariesRunner
 {
+    /// <summary>How often a group is looked at while members other than its leader are still stopping.</summary>
+    private static readonly TimeSpan GroupPollInterval = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>How long to wait for a SIGKILLed process to be reaped before giving up on it (it is in the kernel's hands).</summary>
+    private static readonly TimeSpan KillWait = TimeSpan.FromSeconds(5);
+
     private readonly BinariesRunnerOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private readonly Lock _gate = new();
-    private List<(ProcessSpec Spec, Process Process)> _running = [];
+    private List<Child> _running = [];
 
     /// <summary>Creates a runner.</summary>
     public BinariesRunner(BinariesRunnerOptions? options = null, ILogger<BinariesRunner>? logger = null, TimeProvider? timeProvider = null)
@@ -26,19 +38,22 @@ public sealed partial class BinariesRunner : IBinariesRunner
     }
 
     /// <summary>The process ids of the running set (empty when nothing runs).</summary>
-    public IReadOnlyList<int> ProcessIds
+    public IReadOnlyList<int> ProcessIds => RunningProcesses.Select(p => p.Pid).ToArray();
+
+    /// <summary>The running processes of the set: name, pid and start time.</summary>
+    internal IReadOnlyList<RunningProcess> RunningProcesses
     {
         get
         {
             lock (_gate)
             {
-                return _running.Where(r => !HasExited(r.Process)).Select(r => r.Process.Id).ToArray();
+                return _running.Where(r => !r.Exited.IsCompleted).Select(r => new RunningProcess(r.Spec.Name, r.Pid, r.StartedAt)).ToArray();
             }
         }
     }
 
-    /// <summary>Raised after every process of a run has started.</summary>
-    public event Action<RunConfig>? Started;
+    /// <summary>Raised after every process of a run has started (for the state file).</summary>
+    internal event Action<IReadOnlyList<RunningProcess>>? SetStarted;
 
     /// <inheritdoc />
     /// <exception cref="VisorBinaryException">A binary is missing or not executable; nothing was started.</exception>
@@ -50,12 +65,12 @@ public sealed partial class BinariesRunner : IBinariesRunner
             Check(spec);
         }
 
-        var running = new List<(ProcessSpec Spec, Process Process)>();
+        var running = new List<Child>();
         try
         {
             foreach (var spec in config.Processes)
             {
-                running.Add((spec, await TextFileBusy.RetryAsync(() => Start(spec)).ConfigureAwait(false)));
+                running.Add(await TextFileBusy.RetryAsync(() => Start(spec)).ConfigureAwait(false));
             }
         }
         catch
@@ -69,8 +84,8 @@ public sealed partial class BinariesRunner : IBinariesRunner
             _running = running;
         }
 
-        Started?.Invoke(config);
-        var exits = running.Select(r => r.Process.WaitForExitAsync(CancellationToken.None)).ToArray();
+        SetStarted?.Invoke(RunningProcesses);
+        var exits = running.Select(r => r.Exited).ToArray();
         var cancelled = Task.Delay(Timeout.Infinite, cancellationToken);
         var first = await Task.WhenAny([.. exits, cancelled]).ConfigureAwait(false);
         if (first == cancelled)
@@ -79,25 +94,26 @@ public sealed partial class BinariesRunner : IBinariesRunner
             return new BinariesExit(running[0].Spec.Name, ExitCode(running[0].Process), Stopped: true);
         }
 
-        var (exitedSpec, exited) = running[Array.IndexOf(exits, first)];
-        var code = ExitCode(exited);
-        LogExited(_logger, exitedSpec.Name, exited.Id, code);
+        var exited = running[Array.IndexOf(exits, first)];
+        var code = ExitCode(exited.Process);
+        LogExited(_logger, exited.Spec.Name, exited.Pid, code);
 
-        // Tied: the rest go down with it, and the set is restarted or switched together.
+        // Tied: the rest go down with it (and whatever the exited one left in its group), and the set is restarted or
+        // switched together.
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
-        return new BinariesExit(exitedSpec.Name, code, Stopped: false);
+        return new BinariesExit(exited.Spec.Name, code, Stopped: false);
     }
 
     /// <inheritdoc />
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
-        List<(ProcessSpec Spec, Process Process)> running;
+        List<Child> running;
         lock (_gate)
         {
             running = _running;
         }
 
-        if (running.All(r => HasExited(r.Process)))
+        if (AllGone(running))
         {
             return;
         }
@@ -107,26 +123,38 @@ public sealed partial class BinariesRunner : IBinariesRunner
             await Task.Delay(_options.StopDelay, _timeProvider, cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (var (spec, process) in running.Where(r => !HasExited(r.Process)))
+        foreach (var child in running)
         {
-            LogStopping(_logger, spec.Name, process.Id);
-            Posix.Terminate(process.Id);
-        }
-
-        var allExited = Task.WhenAll(running.Select(r => r.Process.WaitForExitAsync(CancellationToken.None)));
-        try
-        {
-            await allExited.WaitAsync(_options.StopTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            foreach (var (spec, process) in running.Where(r => !HasExited(r.Process)))
+            if (!child.Exited.IsCompleted)
             {
-                LogKilling(_logger, spec.Name, process.Id, _options.StopTimeout);
+                LogStopping(_logger, child.Spec.Name, child.Pid);
             }
 
-            KillAll(running);
-            await allExited.ConfigureAwait(false);
+            if (child.OwnGroup)
+            {
+                Posix.SignalGroup(child.Pid, Posix.SigTerm);
+            }
+            else if (!child.Exited.IsCompleted)
+            {
+                Posix.Terminate(child.Pid);
+            }
+        }
+
+        if (await WaitGoneAsync(running, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        foreach (var child in running.Where(r => !r.Exited.IsCompleted || (r.OwnGroup && Posix.GroupHasLiveMembers(r.Pid))))
+        {
+            LogKilling(_logger, child.Spec.Name, child.Pid, _options.StopTimeout);
+        }
+
+        KillAll(running);
+        var leaders = Task.WhenAll(running.Select(r => r.Exited));
+        if (await Task.WhenAny(leaders, Task.Delay(KillWait, _timeProvider, CancellationToken.None)).ConfigureAwait(false) != leaders)
+        {
+            LogNotReaped(_logger, KillWait);
         }
     }
 
@@ -158,15 +186,60 @@ public sealed partial class BinariesRunner : IBinariesRunner
         }
     }
 
-    private Process Start(ProcessSpec spec)
+    /// <summary>
+    /// Waits until every process has exited and its group is empty, up to the stop timeout (or cancellation). The
+    /// leaders are Visor's children and signal their exit; the rest of a group is not, so it is looked at in short steps.
+    /// </summary>
+    private async Task<bool> WaitGoneAsync(List<Child> running, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(spec.Path)
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var deadline = Task.Delay(_options.StopTimeout, _timeProvider, timeout.Token);
+        try
+        {
+            var leaders = Task.WhenAll(running.Select(r => r.Exited));
+            await Task.WhenAny(leaders, deadline).ConfigureAwait(false);
+            while (!AllGone(running))
+            {
+                if (deadline.IsCompleted)
+                {
+                    return false;
+                }
+
+                await Task.WhenAny(deadline, Task.Delay(GroupPollInterval, CancellationToken.None)).ConfigureAwait(false);
+            }
+
+            return true;
+        }
+        finally
+        {
+            await timeout.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static bool AllGone(List<Child> running) =>
+        running.All(r => r.Exited.IsCompleted && !(r.OwnGroup && Posix.GroupHasLiveMembers(r.Pid)));
+
+    private Child Start(ProcessSpec spec)
+    {
+        var setsid = ProcessGroups.Setsid;
+        var start = new ProcessStartInfo(setsid ?? spec.Path)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(spec.Path)!,
         };
+        if (setsid is not null)
+        {
+            // setsid(1) makes the child a session and group leader and then execs the binary: same pid, own group.
+            start.ArgumentList.Add("--");
+            start.ArgumentList.Add(spec.Path);
+        }
+        else
+        {
+            LogNoProcessGroups(_logger, spec.Name);
+        }
+
         foreach (var arg in spec.Args)
         {
             start.ArgumentList.Add(arg);
@@ -183,6 +256,8 @@ public sealed partial class BinariesRunner : IBinariesRunner
         }
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.Exited += (_, _) => exited.TrySetResult();
         var name = spec.Name;
         process.OutputDataReceived += (_, e) =>
         {
@@ -199,40 +274,51 @@ public sealed partial class BinariesRunner : IBinariesRunner
             }
         };
         process.Start();
+        if (process.HasExited)
+        {
+            exited.TrySetResult();
+        }
+
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         LogStarted(_logger, name, process.Id, spec.Path);
-        return process;
+        return new Child(spec, process, process.Id, setsid is not null, exited.Task, _timeProvider.GetUtcNow());
     }
 
-    private static void KillAll(List<(ProcessSpec Spec, Process Process)> running)
+    private static void KillAll(List<Child> running)
     {
-        foreach (var (_, process) in running)
+        foreach (var child in running)
         {
+            if (child.OwnGroup)
+            {
+                Posix.SignalGroup(child.Pid, Posix.SigKill);
+            }
+
             try
             {
-                process.Kill(entireProcessTree: true);
+                child.Process.Kill(entireProcessTree: true);
             }
-            catch (InvalidOperationException)
+            catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
             {
                 // Already exited.
             }
         }
     }
 
-    private static bool HasExited(Process process)
+    private static int ExitCode(Process process)
     {
         try
         {
-            return process.HasExited;
+            return process.HasExited ? process.ExitCode : -1;
         }
         catch (InvalidOperationException)
         {
-            return true;
+            return -1;
         }
     }
 
-    private static int ExitCode(Process process) => HasExited(process) ? process.ExitCode : -1;
+    /// <summary>A started process: the pid is kept because <see cref="Process.Id"/> throws once it is disposed or reaped.</summary>
+    private sealed record Child(ProcessSpec Spec, Process Process, int Pid, bool OwnGroup, Task Exited, DateTimeOffset StartedAt);
 
     [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "[{Process}] started (pid {Pid}): {Path}")]
     private static partial void LogStarted(ILogger logger, string process, int pid, string path);
@@ -246,9 +332,18 @@ public sealed partial class BinariesRunner : IBinariesRunner
     [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "[{Process}] exited (pid {Pid}) with code {Code}; stopping the rest of the set")]
     private static partial void LogExited(ILogger logger, string process, int pid, int code);
 
-    [LoggerMessage(EventId = 205, Level = LogLevel.Information, Message = "[{Process}] stopping (pid {Pid}): SIGTERM")]
+    [LoggerMessage(EventId = 205, Level = LogLevel.Information, Message = "[{Process}] stopping (pid {Pid} and its process group): SIGTERM")]
     private static partial void LogStopping(ILogger logger, string process, int pid);
 
-    [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "[{Process}] still running {Timeout} after SIGTERM (pid {Pid}): SIGKILL")]
+    [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "[{Process}] still running {Timeout} after SIGTERM (pid {Pid} or its process group): SIGKILL")]
     private static partial void LogKilling(ILogger logger, string process, int pid, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 207, Level = LogLevel.Warning, Message = "[{Process}] setsid was not found: the process runs in Visor's process group, and what it starts is not stopped with it")]
+    private static partial void LogNoProcessGroups(ILogger logger, string process);
+
+    [LoggerMessage(EventId = 208, Level = LogLevel.Error, Message = "a SIGKILLed process was not reaped within {Wait}; going on without it")]
+    private static partial void LogNotReaped(ILogger logger, TimeSpan wait);
 }
+
+/// <summary>A process of the running set, for status.</summary>
+internal sealed record RunningProcess(string Name, int Pid, DateTimeOffset StartedAt);

@@ -21,12 +21,14 @@ public sealed class JsonRpcUpgradeSource : IUpgradeSource, IDisposable
         {
             handler.ConnectCallback = (_, token) => Loop.Networking.UnixSockets.ConnectAsync(socketPath, token);
             _uri = new Uri("http://localhost" + (endpoint.HttpPath.StartsWith('/') ? endpoint.HttpPath : "/" + endpoint.HttpPath));
+            Endpoint = $"unix:{socketPath} {_uri.AbsolutePath}";
         }
         else
         {
             _uri = Uri.TryCreate(endpoint.HttpPath, UriKind.Absolute, out var absolute)
                 ? absolute
                 : throw new ArgumentException($"Without a socket path the RPC httpPath must be an absolute URL (was \"{endpoint.HttpPath}\").", nameof(endpoint));
+            Endpoint = _uri.ToString();
         }
 
         _http = new HttpClient(handler) { Timeout = timeout };
@@ -34,6 +36,9 @@ public sealed class JsonRpcUpgradeSource : IUpgradeSource, IDisposable
 
     /// <inheritdoc />
     public string Name => "protocolupgrade.UpgradeStatus";
+
+    /// <summary>Where the calls go, for logs: <c>unix:&lt;socket&gt; &lt;path&gt;</c> or the URL.</summary>
+    public string Endpoint { get; }
 
     /// <inheritdoc />
     public async ValueTask<UpgradeRequest?> PollAsync(RunConfig runConfig, CancellationToken cancellationToken)

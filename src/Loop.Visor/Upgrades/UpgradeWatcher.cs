@@ -1,0 +1,156 @@
+using Microsoft.Extensions.Logging;
+
+namespace Loop.Visor.Upgrades;
+
+/// <summary>
+/// Polls the upgrade sources of one start of a version: once right away, then every poll interval. Failures of the
+/// node's upgrade-status endpoint count against the start's retry limit and are visible while they last: a warning at
+/// the first, at most one a minute with the count, and one line when the endpoint answers again.
+/// </summary>
+internal sealed partial class UpgradeWatcher : IDisposable
+{
+    /// <summary>How often a lasting status outage is logged again.</summary>
+    internal static readonly TimeSpan OutageLogInterval = TimeSpan.FromMinutes(1);
+
+    private readonly List<IUpgradeSource> _sources;
+    private readonly JsonRpcUpgradeSource? _rpc;
+    private readonly RunConfig _runConfig;
+    private readonly int _retryLimit;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private int _failures;
+    private long _failingSince;
+    private long _lastWarning;
+
+    public UpgradeWatcher(
+        RunConfig runConfig, string upgradeInfoPath, IEnumerable<IUpgradeSource> extraSources, VisorServiceOptions options,
+        int retryLimit, TimeProvider timeProvider, ILogger logger)
+    {
+        _runConfig = runConfig;
+        _retryLimit = retryLimit;
+        _timeProvider = timeProvider;
+        _logger = logger;
+        _sources = [.. extraSources, new UpgradeInfoFileSource(upgradeInfoPath)];
+        if (runConfig.UpgradeRpc is { } endpoint && options.UseUpgradeRpc)
+        {
+            _rpc = new JsonRpcUpgradeSource(endpoint, options.RpcTimeout);
+            _sources.Add(_rpc);
+        }
+    }
+
+    /// <summary>
+    /// Polls every source once: the first upgrade reported, or null. With <paramref name="countFailures"/> false (the
+    /// node has just exited, so its endpoint is down) a status failure neither counts nor ends the watch.
+    /// </summary>
+    public async Task<WatchOutcome?> PollOnceAsync(bool countFailures, CancellationToken cancellationToken)
+    {
+        foreach (var source in _sources)
+        {
+            UpgradeRequest? request;
+            try
+            {
+                request = await source.PollAsync(_runConfig, cancellationToken).ConfigureAwait(false);
+                if (source == _rpc && countFailures)
+                {
+                    Recovered();
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                if (source != _rpc)
+                {
+                    LogSourceFailed(_logger, source.Name, ex.Message);
+                    continue;
+                }
+
+                if (countFailures && Failed(ex) is { } exit)
+                {
+                    return exit;
+                }
+
+                continue;
+            }
+
+            if (request is not null)
+            {
+                return new WatchOutcome(request, null);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Polls (right away when <paramref name="pollNow"/>) and then every <paramref name="interval"/> until an upgrade is
+    /// reported or the status limit is reached; <paramref name="onTick"/> runs before each poll.
+    /// </summary>
+    public async Task<WatchOutcome> WatchAsync(TimeSpan interval, bool pollNow, Action onTick, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(interval, _timeProvider);
+        while (pollNow || await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            pollNow = false;
+            onTick();
+            if (await PollOnceAsync(countFailures: true, cancellationToken).ConfigureAwait(false) is { } outcome)
+            {
+                return outcome;
+            }
+        }
+
+        return new WatchOutcome(null, VisorExitCodes.Stopped);
+    }
+
+    public void Dispose() => _rpc?.Dispose();
+
+    private WatchOutcome? Failed(Exception ex)
+    {
+        var now = _timeProvider.GetTimestamp();
+        var endpoint = _rpc!.Endpoint;
+        if (++_failures == 1)
+        {
+            _failingSince = now;
+            _lastWarning = now;
+            LogStatusFailing(_logger, endpoint, ex.Message, _retryLimit);
+        }
+        else if (_timeProvider.GetElapsedTime(_lastWarning, now) >= OutageLogInterval)
+        {
+            _lastWarning = now;
+            LogStatusStillFailing(_logger, endpoint, _failures, _timeProvider.GetElapsedTime(_failingSince, now), ex.Message, _retryLimit);
+        }
+
+        if (_failures > _retryLimit)
+        {
+            LogStatusUnreachable(_logger, endpoint, _failures - 1, ex.Message);
+            return new WatchOutcome(null, VisorExitCodes.UpgradeStatusUnreachable);
+        }
+
+        return null;
+    }
+
+    private void Recovered()
+    {
+        if (_failures > 0)
+        {
+            LogStatusRecovered(_logger, _rpc!.Endpoint, _failures, _timeProvider.GetElapsedTime(_failingSince));
+            _failures = 0;
+        }
+    }
+
+    [LoggerMessage(EventId = 320, Level = LogLevel.Warning, Message = "upgrade status {Endpoint} failed: {Reason} (retrying; {Limit} failed calls in a row end Visor)")]
+    private static partial void LogStatusFailing(ILogger logger, string endpoint, string reason, int limit);
+
+    [LoggerMessage(EventId = 321, Level = LogLevel.Warning, Message = "upgrade status {Endpoint} still failing: {Count} failed calls over {Duration}; last: {Reason} (limit {Limit})")]
+    private static partial void LogStatusStillFailing(ILogger logger, string endpoint, int count, TimeSpan duration, string reason, int limit);
+
+    [LoggerMessage(EventId = 322, Level = LogLevel.Information, Message = "upgrade status {Endpoint} answers again after {Count} failed calls over {Duration}")]
+    private static partial void LogStatusRecovered(ILogger logger, string endpoint, int count, TimeSpan duration);
+
+    [LoggerMessage(EventId = 307, Level = LogLevel.Error, Message = "failed to get upgrade status from {Endpoint} for the maximum number of retries ({Retries}): {Reason}")]
+    private static partial void LogStatusUnreachable(ILogger logger, string endpoint, int retries, string reason);
+
+    [LoggerMessage(EventId = 308, Level = LogLevel.Warning, Message = "upgrade source {Source} failed: {Reason}")]
+    private static partial void LogSourceFailed(ILogger logger, string source, string reason);
+}
+
+/// <summary>How a watch ended: an upgrade reported, or an exit code (the status endpoint stayed unreachable).</summary>
+internal sealed record WatchOutcome(UpgradeRequest? Upgrade, int? ExitCode);
