@@ -82,4 +82,45 @@ public sealed class BinariesRunnerTests : IDisposable
         (await notExecutable.Should().ThrowAsync<VisorBinaryException>()).Which.Message.Should().Contain("not executable");
         runner.ProcessIds.Should().BeEmpty();
     }
+
+    [Fact]
+    public async Task A_wrapper_without_exec_is_stopped_with_its_child_and_the_wait_does_not_hang_on_their_pipes()
+    {
+        var runner = new BinariesRunner(new BinariesRunnerOptions { StopTimeout = TimeSpan.FromSeconds(5) });
+        using var cts = new CancellationTokenSource();
+        var run = runner.RunAsync(new RunConfig("v1", [Process("wrapper", "sleep 600\necho done")]), cts.Token);
+        await Eventually.WaitAsync(() => ProcessLeaks.Find(_temp.Parent).Count == 2, "the wrapper and the sleep it started");
+
+        await cts.CancelAsync();
+        var exit = await run.WaitAsync(Eventually.DefaultTimeout);
+
+        exit.Stopped.Should().BeTrue();
+        ProcessLeaks.Find(_temp.Parent).Should().BeEmpty("SIGTERM went to the wrapper's whole process group");
+    }
+
+    [Fact]
+    public async Task A_grandchild_that_ignores_SIGTERM_is_killed_with_its_group_after_the_timeout()
+    {
+        var collector = new FakeLogCollector();
+        var runner = new BinariesRunner(new BinariesRunnerOptions { StopTimeout = TimeSpan.FromMilliseconds(500) }, new FakeLogger<BinariesRunner>(collector));
+        using var cts = new CancellationTokenSource();
+        var run = runner.RunAsync(new RunConfig("v1", [Process("wrapper", "(trap '' TERM; exec sleep 600)\necho done")]), cts.Token);
+        await Eventually.WaitAsync(() => ProcessLeaks.Find(_temp.Parent).Count == 2, "the wrapper and its stubborn child");
+
+        await cts.CancelAsync();
+        (await run.WaitAsync(Eventually.DefaultTimeout)).Stopped.Should().BeTrue();
+
+        ProcessLeaks.Find(_temp.Parent).Should().BeEmpty();
+        collector.GetSnapshot().Should().Contain(r => r.Message.Contains("SIGKILL", StringComparison.Ordinal), "the stubborn child outlived SIGTERM");
+    }
+
+    [Fact]
+    public async Task What_an_exited_process_left_running_in_its_group_is_stopped_with_the_set()
+    {
+        var runner = new BinariesRunner();
+        var exit = await runner.RunAsync(new RunConfig("v1", [Process("vega", "sleep 600 &\nexit 3")])).WaitAsync(Eventually.DefaultTimeout);
+
+        exit.Should().Be(new BinariesExit("vega", 3, Stopped: false));
+        ProcessLeaks.Find(_temp.Parent).Should().BeEmpty("the background sleep was in vega's process group");
+    }
 }

@@ -10,6 +10,14 @@ using Microsoft.Extensions.Logging;
 
 namespace Loop.Visor.Tests;
 
+/// <summary>How <see cref="ReleaseServer"/> misbehaves.</summary>
+public enum ReleaseServerFault
+{
+    None,
+    Html,
+    StallDownloads,
+}
+
 /// <summary>A GitHub-releases compatible server on 127.0.0.1 serving assets the test builds.</summary>
 public sealed class ReleaseServer : IAsyncDisposable
 {
@@ -25,6 +33,12 @@ public sealed class ReleaseServer : IAsyncDisposable
 
     public int Downloads { get; private set; }
 
+    /// <summary>How the server misbehaves: answer the release API with an HTML page, or stall downloads after the headers.</summary>
+    public ReleaseServerFault Fault { get; set; }
+
+    /// <summary>Completed when a stalled download has sent its headers (the client is now waiting for the body).</summary>
+    public TaskCompletionSource Stalled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public static async Task<ReleaseServer> StartAsync()
     {
         var server = new ReleaseServer();
@@ -33,13 +47,33 @@ public sealed class ReleaseServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, server.Port));
         var app = builder.Build();
         app.MapGet("/repos/loop/node/releases/tags/{tag}", (string tag) =>
-            server._releases.TryGetValue(tag, out var assets)
+            server.Fault == ReleaseServerFault.Html
+                ? Results.Content("<!DOCTYPE html><html><body>Rate limited, try later</body></html>", "text/html")
+                : server._releases.TryGetValue(tag, out var assets)
                 ? Results.Json(new { tag_name = tag, assets = assets.Select(a => new { name = a, browser_download_url = server.DownloadUrl(a) }) })
                 : Results.NotFound());
-        app.MapGet("/download/{name}", (string name) =>
+        app.MapGet("/download/{name}", async (string name, HttpContext context) =>
         {
             server.Downloads++;
-            return server._files.TryGetValue(name, out var bytes) ? Results.Bytes(bytes) : Results.NotFound();
+            if (server.Fault == ReleaseServerFault.StallDownloads)
+            {
+                // Headers and a first chunk, then nothing until the client gives up.
+                context.Response.ContentLength = 1 << 20;
+                await context.Response.Body.WriteAsync(new byte[1024], context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                server.Stalled.TrySetResult();
+                await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                return;
+            }
+
+            if (server._files.TryGetValue(name, out var bytes))
+            {
+                await context.Response.Body.WriteAsync(bytes, context.RequestAborted);
+            }
+            else
+            {
+                context.Response.StatusCode = 404;
+            }
         });
         await app.StartAsync();
         server._app = app;
