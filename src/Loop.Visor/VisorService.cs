@@ -335,6 +335,7 @@ public sealed partial class VisorService : IDisposable
         var reason = $"version {failed} died at start: {what}";
         LogRollingBack(_logger, failed, what, previous);
         _home.SwitchCurrent(previous, Config);
+        _home.ForgetPrevious();
         var restored = RunConfigFile.Load(previous).Name;
         var now = _timeProvider.GetUtcNow();
         UpdateState(s => s with

@@ -155,6 +155,15 @@ public sealed class VisorHome
         }
     }
 
+    /// <summary>Removes the <c>previous</c> link (after a rollback it would name the version that failed).</summary>
+    internal void ForgetPrevious()
+    {
+        if (IsLink(PreviousLink))
+        {
+            File.Delete(PreviousLink);
+        }
+    }
+
     private static void ReplaceLink(string link, string target)
     {
         var temp = $"{link}.{Guid.NewGuid():N}.tmp";
