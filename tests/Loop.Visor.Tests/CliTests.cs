@@ -112,7 +112,7 @@ public sealed class CliTests : IDisposable
         var archive = ReleaseServer.TarGz(("vega", "exec sleep 600"));
         server.Publish("v2", ("vega.tar.gz", archive), ("SHA256SUMS", ReleaseServer.SumsFile(("vega.tar.gz", archive))));
         server.Fault = ReleaseServerFault.StallDownloads;
-        await InitWithGenesisAsync("exec sleep 600");
+        await InitWithGenesisAsync(NeverUnsupervisedTests.SlowStopper);
         var config = (await File.ReadAllTextAsync(Path.Combine(_temp.Root, "config.toml")))
             .Replace("enabled = false", "enabled = true", StringComparison.Ordinal)
             .Replace("releaseApiUrl = \"\"", $"releaseApiUrl = \"{server.ApiUrl}\"", StringComparison.Ordinal)

@@ -17,6 +17,9 @@ public sealed class NeverUnsupervisedTests : IAsyncLifetime, IDisposable
 
     public void Dispose() => _h.Dispose();
 
+    /// <summary>A node that shuts down 300 ms after SIGTERM.</summary>
+    internal const string SlowStopper = "trap 'sleep 0.3; exit 0' TERM\nwhile :; do sleep 0.02; done";
+
     private void ConfigureAutoInstall() =>
         File.AppendAllText(
             _h.Temp.Home.ConfigPath,
@@ -34,7 +37,9 @@ public sealed class NeverUnsupervisedTests : IAsyncLifetime, IDisposable
         ConfigureAutoInstall();
         PublishV2();
         _server.Fault = ReleaseServerFault.StallDownloads;
-        _h.Temp.Version("genesis", "exec sleep 600");
+
+        // A node that takes a moment to shut down on SIGTERM, as real nodes do.
+        _h.Temp.Version("genesis", SlowStopper);
         var visor = await _h.StartAsync();
         var pids = visor.Runner.ProcessIds.ToArray();
 

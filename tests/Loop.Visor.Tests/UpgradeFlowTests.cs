@@ -104,6 +104,37 @@ public sealed class UpgradeFlowTests : IDisposable
     }
 
     [Fact]
+    public async Task A_status_endpoint_that_accepts_and_never_answers_counts_as_failing_within_the_rpc_timeout()
+    {
+        File.WriteAllText(_h.Temp.Home.ConfigPath, "maxNumberOfFirstConnectionRetries = 2\n");
+        var socket = Path.Combine(_h.Temp.Parent, "hung.sock");
+        using var hung = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        hung.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(socket));
+        hung.Listen(16);
+        var accepted = new System.Collections.Concurrent.ConcurrentBag<System.Net.Sockets.Socket>();
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                accepted.Add(await hung.AcceptAsync());
+            }
+        });
+        var genesis = _h.Temp.Version("genesis", "exec sleep 600");
+        RunConfigFile.Write(genesis, RunConfigFile.Load(genesis) with { UpgradeRpc = new UpgradeRpcEndpoint(socket, "/rpc") });
+        await _h.StartAsync(new VisorServiceOptions { RpcTimeout = TimeSpan.FromMilliseconds(200) });
+
+        await _h.AdvanceUntilAsync(() => _h.Run.IsCompleted, "Visor to give up on the silent endpoint");
+
+        (await _h.Run).Should().Be(VisorExitCodes.UpgradeStatusUnreachable);
+        _h.Messages(320).Single().Should().Contain($"unix:{socket} /rpc");
+        accepted.Should().NotBeEmpty("the endpoint accepted the calls and never answered");
+        foreach (var connection in accepted.ToArray())
+        {
+            connection.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task An_upgrade_to_the_version_already_running_is_ignored_with_one_line()
     {
         // The node keeps answering ReadyToUpgrade with the tag it runs; that tag maps to the running folder.
