@@ -1,6 +1,7 @@
 // Upgrade switch downtime: the time from the old process handling SIGTERM to the new process running its first line,
 // through Visor (detect → stop → validate → switch the link → start) beside the bare BinariesRunner stop + start of
-// the same two scripts. Each script stamps both moments itself (date +%s%N), so both paths are timed the same way.
+// the same two scripts, and a raw System.Diagnostics.Process stop + start (no process group, no setsid) as the floor.
+// Each script stamps both moments itself (date +%s%N), so every path is timed the same way.
 //   dotnet run -c Release --project benchmarks/Loop.Visor.Benchmarks [-- rounds]
 using System.Globalization;
 using System.Text.Json;
@@ -12,10 +13,12 @@ var stamps = Path.Combine(root, "stamps");
 Directory.CreateDirectory(stamps);
 try
 {
+    var raw = new List<double>();
     var bare = new List<double>();
     var visor = new List<double>();
     for (var round = 0; round < rounds; round++)
     {
+        raw.Add(await RawStopStartAsync(root, stamps, round));
         bare.Add(await BareStopStartAsync(root, stamps, round));
         visor.Add(await VisorSwitchAsync(root, stamps, round));
     }
@@ -23,6 +26,7 @@ try
     Console.WriteLine($"rounds: {rounds}");
     Console.WriteLine("| path | median ms | p90 ms | min ms | max ms |");
     Console.WriteLine("| --- | --- | --- | --- | --- |");
+    Report("raw Process stop + start (no group)", raw);
     Report("bare stop + start (BinariesRunner)", bare);
     Report("Visor upgrade switch", visor);
     Console.WriteLine($"Visor minus bare (median): {Percentile(visor, 0.5) - Percentile(bare, 0.5):0.0} ms");
@@ -38,8 +42,8 @@ static string Script(string folder, string name, string stamps)
     var path = Path.Combine(folder, "node.sh");
     File.WriteAllText(path, $"""
         #!/bin/sh
-        date +%s%N > {stamps}/{name}.start
         trap 'date +%s%N > {stamps}/{name}.gone; exit 0' TERM
+        date +%s%N > {stamps}/{name}.start
         while :; do sleep 0.01; done
         """ + "\n");
     File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
@@ -55,6 +59,20 @@ static async Task<long> StampAsync(string file)
     }
 
     return long.Parse((await File.ReadAllTextAsync(file)).Trim(), CultureInfo.InvariantCulture);
+}
+
+static async Task<double> RawStopStartAsync(string root, string stamps, int round)
+{
+    var (a, b) = ($"raw-a{round}", $"raw-b{round}");
+    using var first = System.Diagnostics.Process.Start(Path.Combine(Script(Path.Combine(root, a), a, stamps), "node.sh"))!;
+    await StampAsync(Path.Combine(stamps, a + ".start"));
+    System.Diagnostics.Process.Start("kill", ["-TERM", first.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+    await first.WaitForExitAsync();
+    using var second = System.Diagnostics.Process.Start(Path.Combine(Script(Path.Combine(root, b), b, stamps), "node.sh"))!;
+    var gap = (await StampAsync(Path.Combine(stamps, b + ".start")) - await StampAsync(Path.Combine(stamps, a + ".gone"))) / 1e6;
+    second.Kill(entireProcessTree: true);
+    await second.WaitForExitAsync();
+    return gap;
 }
 
 static async Task<double> BareStopStartAsync(string root, string stamps, int round)
