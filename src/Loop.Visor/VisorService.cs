@@ -122,7 +122,11 @@ public sealed partial class VisorService : IDisposable
         {
             await StopRunAsync().ConfigureAwait(false);
             await _runner.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            _metrics.Running(_runningVersion, 0);
+            if (_runningVersion.Length > 0)
+            {
+                _metrics.Running(_runningVersion, 0);
+            }
+
             UpdateState(s => s.Running?.VisorPid == Environment.ProcessId ? s with { Running = null } : s);
         }
     }
@@ -369,6 +373,13 @@ public sealed partial class VisorService : IDisposable
     {
         if (_run is not { } run)
         {
+            return;
+        }
+
+        if (run.IsCompleted)
+        {
+            // Ended on its own (or failed to start, which the caller has seen): nothing left to stop.
+            _run = null;
             return;
         }
 

@@ -36,6 +36,18 @@ public sealed class CliTests : IDisposable
         RunConfigFile.Write(Path.Combine(_temp.Root, "genesis"), new RunConfig("genesis", [new ProcessSpec("vega", "node.sh", [], _temp.Mark)]));
     }
 
+    /// <summary>Turns on auto install in the config.toml that init wrote, from the release API at <paramref name="api"/>.</summary>
+    private async Task EnableAutoInstallAsync(string api)
+    {
+        var path = Path.Combine(_temp.Root, "config.toml");
+        var config = (await File.ReadAllTextAsync(path))
+            .Replace("enabled = false", "enabled = true", StringComparison.Ordinal)
+            .Replace("releaseApiUrl = \"\"", $"releaseApiUrl = \"{api}\"", StringComparison.Ordinal)
+            .Replace("assetName = \"\"", "assetName = \"vega.tar.gz\"", StringComparison.Ordinal)
+            .Replace("checksum = \"\"", "checksum = \"SHA256SUMS\"", StringComparison.Ordinal);
+        await File.WriteAllTextAsync(path, config);
+    }
+
     [Theory]
     [InlineData("init", "--with-data-node")]
     [InlineData("run", "--relink-genesis")]
@@ -90,12 +102,7 @@ public sealed class CliTests : IDisposable
         server.Fault = fault;
         (await RunToolAsync("init", "--home", _temp.Root)).Code.Should().Be(0);
         var api = serverUp ? server.ApiUrl : $"http://127.0.0.1:{FreePort.Next()}/repos/loop/node";
-        var config = (await File.ReadAllTextAsync(Path.Combine(_temp.Root, "config.toml")))
-            .Replace("enabled = false", "enabled = true", StringComparison.Ordinal)
-            .Replace("releaseApiUrl = \"\"", $"releaseApiUrl = \"{api}\"", StringComparison.Ordinal)
-            .Replace("assetName = \"\"", "assetName = \"vega.tar.gz\"", StringComparison.Ordinal)
-            .Replace("checksum = \"\"", "checksum = \"SHA256SUMS\"", StringComparison.Ordinal);
-        await File.WriteAllTextAsync(Path.Combine(_temp.Root, "config.toml"), config);
+        await EnableAutoInstallAsync(api);
 
         var result = await RunToolAsync("prepare-upgrade", "--home", _temp.Root, "v2");
 
@@ -113,12 +120,7 @@ public sealed class CliTests : IDisposable
         server.Publish("v2", ("vega.tar.gz", archive), ("SHA256SUMS", ReleaseServer.SumsFile(("vega.tar.gz", archive))));
         server.Fault = ReleaseServerFault.StallDownloads;
         await InitWithGenesisAsync(NeverUnsupervisedTests.SlowStopper);
-        var config = (await File.ReadAllTextAsync(Path.Combine(_temp.Root, "config.toml")))
-            .Replace("enabled = false", "enabled = true", StringComparison.Ordinal)
-            .Replace("releaseApiUrl = \"\"", $"releaseApiUrl = \"{server.ApiUrl}\"", StringComparison.Ordinal)
-            .Replace("assetName = \"\"", "assetName = \"vega.tar.gz\"", StringComparison.Ordinal)
-            .Replace("checksum = \"\"", "checksum = \"SHA256SUMS\"", StringComparison.Ordinal);
-        await File.WriteAllTextAsync(Path.Combine(_temp.Root, "config.toml"), config);
+        await EnableAutoInstallAsync(server.ApiUrl);
         Directory.CreateDirectory(Path.Combine(_temp.Root, "data"));
         await File.WriteAllTextAsync(Path.Combine(_temp.Root, "data", "upgrade-info.json"), "{\"name\":\"v2\",\"height\":10}");
 
