@@ -74,7 +74,31 @@ public sealed record HandshakeLine(int AppProtocolVersion, string Network, strin
             }
         }
 
-        return new HandshakeLine(app, parts[2], parts[3], protocol, cert);
+        return new HandshakeLine(app, parts[2], RequireLocal(parts[2], parts[3]), protocol, cert);
+    }
+
+    /// <summary>
+    /// The address a plugin names is where the host connects, so it must be on this machine: a socket path, or a TCP
+    /// loopback address (127.0.0.0/8 or ::1) with a port. A plugin that names anything else is refused before the host
+    /// dials it.
+    /// </summary>
+    private static string RequireLocal(string network, string address)
+    {
+        if (network == "unix")
+        {
+            return address.Length > 0 && !address.Any(char.IsControl)
+                ? address
+                : throw new PluginHandshakeException($"the plugin's socket path \"{Printable(address)}\" is empty or not printable");
+        }
+
+        if (!System.Net.IPEndPoint.TryParse(address, out var endpoint) || endpoint.Port == 0 || !address.Contains(':', StringComparison.Ordinal))
+        {
+            throw new PluginHandshakeException($"the plugin's address \"{Printable(address)}\" is not an IP address and port");
+        }
+
+        return System.Net.IPAddress.IsLoopback(endpoint.Address)
+            ? address
+            : throw new PluginHandshakeException($"the plugin's address \"{Printable(address)}\" is not a loopback address (127.0.0.0/8 or ::1); refusing to connect");
     }
 
     private static string Printable(string text) => new(text.Select(c => char.IsControl(c) ? '?' : c).Take(200).ToArray());

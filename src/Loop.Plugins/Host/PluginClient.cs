@@ -104,10 +104,9 @@ public sealed partial class PluginClient : IAsyncDisposable
         };
         process.BeginErrorReadLine();
 
-        HandshakeLine line;
         try
         {
-            line = await ReadHandshakeAsync(process, name, options.StartTimeout, cancellationToken).ConfigureAwait(false);
+            var line = await ReadHandshakeAsync(process, name, options.StartTimeout, cancellationToken).ConfigureAwait(false);
             if (!handshake.ProtocolVersions.Contains(line.AppProtocolVersion))
             {
                 throw new PluginHandshakeException(
@@ -123,19 +122,25 @@ public sealed partial class PluginClient : IAsyncDisposable
             {
                 throw new PluginHandshakeException("the plugin returned a TLS certificate but AutoMTLS is off for it");
             }
-        }
-        catch
-        {
-            KillProcess(process);
-            throw;
-        }
 
-        // After the handshake, anything the plugin prints on stdout is only logged.
-        _ = DrainStdoutAsync(process, name, logger);
-        var tls = clientCertificate is null ? null : new PeerTls(clientCertificate, line.ServerCertificate!);
-        var channel = PluginChannels.Create(line.Network, line.Address, tls);
-        LogStarted(logger, name, process.Id, line.Address, line.AppProtocolVersion);
-        return new PluginClient(name, process, line, channel, tls, options, logger);
+            // After the handshake, anything the plugin prints on stdout is only logged.
+            _ = DrainStdoutAsync(process, name, logger);
+            var tls = clientCertificate is null ? null : new PeerTls(clientCertificate, line.ServerCertificate!);
+            var channel = PluginChannels.Create(line.Network, line.Address, tls);
+            LogStarted(logger, name, process.Id, line.Address, line.AppProtocolVersion);
+            return new PluginClient(name, process, line, channel, tls, options, logger);
+        }
+        catch (Exception ex)
+        {
+            // Whatever failed once the process was started, the process must not outlive the failed start.
+            KillProcess(process);
+            if (ex is PluginHandshakeException or OperationCanceledException)
+            {
+                throw;
+            }
+
+            throw new PluginHandshakeException($"plugin {name} could not be connected: {ex.Message}", ex);
+        }
     }
 
     /// <summary>Checks the plugin's <c>grpc.health.v1</c> status of service <c>plugin</c>.</summary>
@@ -304,8 +309,9 @@ public sealed partial class PluginClient : IAsyncDisposable
         {
             process.Kill(entireProcessTree: true);
         }
-        catch (InvalidOperationException)
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
         {
+            // Already gone.
         }
     }
 

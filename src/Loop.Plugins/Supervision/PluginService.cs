@@ -165,8 +165,10 @@ public sealed partial class PluginService : LoopService
 
                 return;
             }
-            catch (Exception ex) when (ex is PluginHandshakeException or System.ComponentModel.Win32Exception)
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
+                // Any failure of a launch is a failed launch: logged, counted and backed off, never a fresh process
+                // on every keep-alive tick.
                 _lastError = ex.Message;
                 _metrics.LaunchFailed();
                 LogLaunchFailed(_logger, Name, ex.Message, backoff);

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using Loop.Testing;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Loop.Plugins.Tests;
+
+/// <summary>
+/// Plugins whose handshake names an address the host must not or cannot dial: refused with a typed error, and the
+/// process never outlives the failed launch, however often supervision tries.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class HandshakeFaultTests : IDisposable
+{
+    private static readonly HandshakeConfig Handshake = new("LOOP_FAKE_PLUGIN", "fake", [1]);
+    private readonly string _folder = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"loop-plugin-fault-{Guid.NewGuid():N}")).FullName;
+
+    public void Dispose()
+    {
+        try
+        {
+            ProcessLeaks.AssertNone(_folder);
+        }
+        finally
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+    }
+
+    /// <summary>A fake plugin: prints <paramref name="handshake"/> and then runs until killed.</summary>
+    private ProcessStartInfo FakePlugin(string handshake)
+    {
+        var path = Path.Combine(_folder, "plugin.sh");
+        File.WriteAllText(path, $"#!/bin/sh\nexport LOOP_TEST_FOLDER='{_folder}'\necho '{handshake}'\nexec sleep 600\n");
+        File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
+        return new ProcessStartInfo(path);
+    }
+
+    [Theory]
+    [InlineData("not an address", "is not an IP address and port")]
+    [InlineData("192.0.2.10:1234", "is not a loopback address")]
+    [InlineData("0.0.0.0:1234", "is not a loopback address")]
+    [InlineData("[::]:1234", "is not a loopback address")]
+    [InlineData("example.com:1234", "is not an IP address and port")]
+    [InlineData("localhost:1234", "is not an IP address and port")]
+    [InlineData("127.0.0.1:0", "is not an IP address and port")]
+    [InlineData("127.0.0.1", "is not an IP address and port")]
+    public void A_tcp_address_that_is_not_loopback_is_refused_naming_it(string address, string problem)
+    {
+        var parse = () => HandshakeLine.Parse($"1|1|tcp|{address}|grpc|");
+
+        parse.Should().Throw<PluginHandshakeException>().Which.Message.Should().Contain(address).And.Contain(problem);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:10000")]
+    [InlineData("127.3.4.5:10000")]
+    [InlineData("[::1]:10000")]
+    public void Loopback_addresses_are_accepted(string address) =>
+        HandshakeLine.Parse($"1|1|tcp|{address}|grpc|").Address.Should().Be(address);
+
+    [Theory]
+    [InlineData("1|1|tcp|not an address|grpc|")]
+    [InlineData("1|1|tcp|192.0.2.10:1234|grpc|")]
+    [InlineData("1|1|unix||grpc|")]
+    public async Task A_failed_handshake_leaves_no_process_behind(string line)
+    {
+        var start = () => PluginClient.StartAsync(FakePlugin(line), Handshake);
+
+        await start.Should().ThrowAsync<PluginHandshakeException>();
+        await Eventually.WaitAsync(() => ProcessLeaks.Find(_folder).Count == 0, "the fake plugin to be killed");
+    }
+
+    [Fact]
+    public async Task Supervision_backs_off_bad_launches_and_none_of_their_processes_survive()
+    {
+        var time = new FakeTimeProvider();
+        var logs = new FakeLogCollector();
+        var command = FakePlugin("1|1|tcp|not an address|grpc|");
+        await using (var service = new PluginService("bad", () => new ProcessStartInfo(command.FileName), Handshake, logger: new FakeLogger<PluginService>(logs), timeProvider: time))
+        {
+            await service.StartAsync();
+            int Failures() => logs.GetSnapshot().Count(r => r.Id.Id == 421);
+
+            // Six failed launches, with the backoff between them on the clock: with a leak, a process would be left
+            // at every try.
+            for (var launch = 1; launch <= 6; launch++)
+            {
+                await Eventually.WaitAsync(
+                    () =>
+                    {
+                        time.Advance(TimeSpan.FromMilliseconds(100));
+                        return Failures() >= launch;
+                    },
+                    $"failed launch {launch}");
+                await Eventually.WaitAsync(() => ProcessLeaks.Find(_folder).Count <= 1, "at most the launch in progress alive");
+            }
+
+            logs.GetSnapshot().Where(r => r.Id.Id == 421).Should().AllSatisfy(r => r.Message.Should().Contain("not an IP address and port"));
+
+            service.CheckReady().Should().BeOfType<PluginUnavailableException>().Which.Message.Should().Contain("not an IP address and port");
+        }
+
+        await Eventually.WaitAsync(() => ProcessLeaks.Find(_folder).Count == 0, "no fake plugin after the service stopped");
+    }
+}
