@@ -103,4 +103,49 @@ public sealed class HandshakeFaultTests : IDisposable
 
         await Eventually.WaitAsync(() => ProcessLeaks.Find(_folder).Count == 0, "no fake plugin after the service stopped");
     }
+
+    [Fact]
+    public async Task A_plugin_that_exits_before_its_handshake_fails_with_its_last_stderr_lines()
+    {
+        var path = Path.Combine(_folder, "plugin.sh");
+        File.WriteAllText(path, $"#!/bin/sh\nexport LOOP_TEST_FOLDER='{_folder}'\necho 'loading /etc/median.toml' >&2\necho 'config file /etc/median.toml: permission denied' >&2\nexit 1\n");
+        File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
+        var logs = new FakeLogCollector();
+        var time = new FakeTimeProvider();
+
+        var start = () => PluginClient.StartAsync(new ProcessStartInfo(path), Handshake);
+        (await start.Should().ThrowAsync<PluginHandshakeException>()).Which.Message.Should()
+            .Contain("exited before we could connect (exit code 1)").And.Contain("config file /etc/median.toml: permission denied");
+
+        await using var service = new PluginService("median", () => new ProcessStartInfo(path), Handshake, logger: new FakeLogger<PluginService>(logs), timeProvider: time);
+        await service.StartAsync();
+        await Eventually.WaitAsync(() => logs.GetSnapshot().Any(r => r.Id.Id == 421), "the launch failure warning");
+        var warning = logs.GetSnapshot().First(r => r.Id.Id == 421);
+        warning.Level.Should().Be(Microsoft.Extensions.Logging.LogLevel.Warning);
+        warning.Message.Should().Contain("permission denied");
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("../etc")]
+    [InlineData("a/b")]
+    [InlineData("a..b")]
+    [InlineData(".hidden")]
+    [InlineData("name with space")]
+    [InlineData("x\u0000")]
+    [InlineData("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
+    public void Bad_plugin_names_are_refused_at_registration(string name)
+    {
+        var register = () => new LoopRegistry().Register(name);
+        register.Should().Throw<InvalidPluginNameException>();
+
+        var add = () => Microsoft.Extensions.DependencyInjection.LoopPluginsServiceCollectionExtensions.AddLoopPlugin(new Microsoft.Extensions.DependencyInjection.ServiceCollection(), new CmdConfig(name, "/bin/true"), Handshake);
+        add.Should().Throw<InvalidPluginNameException>().Which.Message.Should().Contain("plugin name");
+    }
+
+    [Theory]
+    [InlineData("median")]
+    [InlineData("ocr2.median-v2_1")]
+    [InlineData("A1")]
+    public void Plain_plugin_names_are_registered(string name) => new LoopRegistry().Register(name).Name.Should().Be(name);
 }

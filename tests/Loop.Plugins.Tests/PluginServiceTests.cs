@@ -101,7 +101,7 @@ public sealed class PluginServiceTests
         await service.StartAsync();
 
         await Eventually.WaitAsync(() => service.CheckReady()?.Message.Contains("timeout while waiting", StringComparison.Ordinal) == true, "the first failed launch");
-        service.CheckReady().Should().BeOfType<PluginUnavailableException>().Which.Message.Should().StartWith("silent: plugin unavailable");
+        service.CheckReady().Should().BeOfType<PluginUnavailableException>().Which.Message.Should().StartWith("plugin silent unavailable");
         var wait = () => service.WaitAsync(new CancellationTokenSource(TimeSpan.FromMilliseconds(200)).Token);
         await wait.Should().ThrowAsync<OperationCanceledException>();
     }
@@ -120,5 +120,58 @@ public sealed class PluginServiceTests
         service.CheckReady().Should().NotBeNull();
         var wait = () => service.WaitAsync();
         await wait.Should().ThrowAsync<PluginUnavailableException>();
+    }
+
+    [Fact]
+    public async Task A_plugin_killed_with_SIGKILL_is_unavailable_at_once_and_relaunched_without_waiting_for_the_keep_alive()
+    {
+        await using var service = new PluginService("killed", Command("killed"), Handshake, Patient(), timeProvider: _time);
+        await service.StartAsync();
+        // The first launch comes from the start itself; the clock is never moved, so no keep-alive tick is in flight.
+        var first = await service.WaitAsync().WaitAsync(Eventually.DefaultTimeout);
+        var health = new Loop.Services.LoopServiceHealthCheck(service);
+
+        Process.Start("kill", ["-KILL", first.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+
+        // The clock does not move: neither the readiness change nor the relaunch waits for a keep-alive tick.
+        await Eventually.WaitAsync(() => service.Launches == 2 && service.Client is { } c && c.ProcessId != first.ProcessId, "the relaunch on exit");
+        first.ExitCode.Should().Be(137, "128 + SIGKILL");
+        service.CheckReady().Should().BeNull();
+        (await health.CheckHealthAsync(null!)).Status.Should().Be(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy);
+    }
+
+    [Fact]
+    public async Task Readiness_and_the_health_check_say_why_a_plugin_is_unavailable_from_the_moment_it_exits()
+    {
+        // A relaunch that cannot complete (the next launches time out), so the state after the exit stays visible.
+        var launches = 0;
+        var sample = Command("exits");
+        var options = new PluginServiceOptions { HealthTimeout = TimeSpan.FromSeconds(10), Client = new PluginClientOptions { StartTimeout = TimeSpan.FromSeconds(30) } };
+        await using var service = new PluginService(
+            "exits",
+            () =>
+            {
+                var start = sample();
+                if (Interlocked.Increment(ref launches) > 1)
+                {
+                    start.ArgumentList.Add("--no-handshake");
+                }
+
+                return start;
+            },
+            Handshake,
+            options,
+            timeProvider: _time);
+        await service.StartAsync();
+        // The first launch comes from the start itself; the clock is never moved, so no keep-alive tick is in flight.
+        var first = await service.WaitAsync().WaitAsync(Eventually.DefaultTimeout);
+
+        Process.Start("kill", ["-KILL", first.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        await Eventually.WaitAsync(() => service.CheckReady() is not null, "unavailable after the exit");
+
+        service.CheckReady()!.Message.Should().Be("plugin exits unavailable: exited with code 137");
+        var report = await new Loop.Services.LoopServiceHealthCheck(service).CheckHealthAsync(null!);
+        report.Status.Should().Be(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy);
+        report.Description.Should().Contain("plugin exits unavailable: exited with code 137");
     }
 }

@@ -23,7 +23,7 @@ public sealed class LoopServiceHealthCheck : IHealthCheck
             ? HealthCheckResult.Healthy($"{_service.Name}: {report.Count} part(s) healthy")
             : new HealthCheckResult(
                 context?.Registration.FailureStatus ?? HealthStatus.Unhealthy,
-                $"{_service.Name}: {failing.Count} of {report.Count} part(s) unhealthy: {string.Join(", ", failing.Keys)}",
+                $"{_service.Name}: {failing.Count} of {report.Count} part(s) unhealthy: {string.Join("; ", failing.Values)}",
                 data: failing);
         return Task.FromResult(result);
     }

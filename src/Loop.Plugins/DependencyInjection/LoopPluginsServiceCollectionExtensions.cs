@@ -46,6 +46,9 @@ public static class LoopPluginsServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(handshake);
+
+        // A bad name is an error here, at registration, not a /discovery entry whose path 404s later.
+        PluginName.Require(command.Id);
         services.AddKeyedSingleton(command.Id, (sp, _) =>
         {
             var options = new PluginServiceOptions();

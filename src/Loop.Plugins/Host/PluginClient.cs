@@ -24,8 +24,9 @@ public sealed partial class PluginClient : IAsyncDisposable
     private readonly Task _brokerReader;
     private readonly Task _stdio;
     private int _killed;
+    private int? _exitCode;
 
-    private PluginClient(string name, Process process, HandshakeLine handshake, GrpcChannel channel, PeerTls? tls, PluginClientOptions options, ILogger logger)
+    private PluginClient(string name, Process process, Task exited, HandshakeLine handshake, GrpcChannel channel, PeerTls? tls, PluginClientOptions options, ILogger logger)
     {
         Name = name;
         Broker = new PluginBroker(tls);
@@ -35,7 +36,22 @@ public sealed partial class PluginClient : IAsyncDisposable
         _options = options;
         _logger = logger;
         ProcessId = process.Id;
-        Exited = process.WaitForExitAsync();
+
+        // The exit code is read as the exit is seen, so it is still known after the process object is disposed.
+        Exited = exited.ContinueWith(
+            _ =>
+            {
+                try
+                {
+                    _exitCode = process.ExitCode;
+                }
+                catch (InvalidOperationException)
+                {
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
 
         // Go plugins block their broker sends until the host opens this stream.
         _broker = new GRPCBroker.GRPCBrokerClient(channel).StartStream(cancellationToken: _stdioStop.Token);
@@ -61,8 +77,11 @@ public sealed partial class PluginClient : IAsyncDisposable
     /// <summary>The plugin's process id (kept after the process is gone).</summary>
     public int ProcessId { get; }
 
-    /// <summary>Completes when the plugin process exits.</summary>
+    /// <summary>Completes when the plugin process exits (not waiting for output a child of it may hold open).</summary>
     public Task Exited { get; }
+
+    /// <summary>The plugin's exit code once it has exited (128 + the signal when a signal ended it), else null.</summary>
+    public int? ExitCode => _exitCode;
 
     /// <summary>Launches a plugin and completes its handshake.</summary>
     /// <param name="start">The process start (from <see cref="LoopCommands.RegisterLoop"/>); handshake variables are added.</param>
@@ -92,21 +111,24 @@ public sealed partial class PluginClient : IAsyncDisposable
         }
 
         var name = Path.GetFileName(start.FileName);
-        var process = Process.Start(start) ?? throw new PluginHandshakeException($"could not start {start.FileName}");
+        var process = new Process { StartInfo = start };
         var stderr = new HclogReader();
+        var tail = new StderrTail();
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is { } line)
             {
                 var entry = stderr.Read(line);
+                tail.Add(entry.Message);
                 LogPlugin(logger, entry.Level, name, entry.Message);
             }
         };
+        var exited = Loop.Processes.ProcessExit.StartWatched(process);
         process.BeginErrorReadLine();
 
         try
         {
-            var line = await ReadHandshakeAsync(process, name, options.StartTimeout, cancellationToken).ConfigureAwait(false);
+            var line = await ReadHandshakeAsync(process, exited, name, options.StartTimeout, cancellationToken).ConfigureAwait(false);
             if (!handshake.ProtocolVersions.Contains(line.AppProtocolVersion))
             {
                 throw new PluginHandshakeException(
@@ -128,18 +150,26 @@ public sealed partial class PluginClient : IAsyncDisposable
             var tls = clientCertificate is null ? null : new PeerTls(clientCertificate, line.ServerCertificate!);
             var channel = PluginChannels.Create(line.Network, line.Address, tls);
             LogStarted(logger, name, process.Id, line.Address, line.AppProtocolVersion);
-            return new PluginClient(name, process, line, channel, tls, options, logger);
+            return new PluginClient(name, process, exited, line, channel, tls, options, logger);
         }
         catch (Exception ex)
         {
             // Whatever failed once the process was started, the process must not outlive the failed start.
             KillProcess(process);
-            if (ex is PluginHandshakeException or OperationCanceledException)
+            if (ex is OperationCanceledException)
             {
                 throw;
             }
 
-            throw new PluginHandshakeException($"plugin {name} could not be connected: {ex.Message}", ex);
+            // What the plugin said last is usually why it failed: it goes with the failure, not only to Debug. A plugin
+            // that exited may still have lines in the pipe: read them, briefly.
+            if (exited.IsCompleted)
+            {
+                await Task.WhenAny(process.WaitForExitAsync(CancellationToken.None), Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None)).ConfigureAwait(false);
+            }
+
+            var reason = ex is PluginHandshakeException ? ex.Message : $"plugin {name} could not be connected: {ex.Message}";
+            throw new PluginHandshakeException(tail.Describe() is { } said ? $"{reason}; its last stderr lines: {said}" : reason, ex);
         }
     }
 
@@ -222,10 +252,9 @@ public sealed partial class PluginClient : IAsyncDisposable
     // gRPC deadlines are wall-clock instants: they bound real network calls, not test time.
     private static DateTime Deadline(TimeSpan timeout) => TimeProvider.System.GetUtcNow().UtcDateTime + timeout;
 
-    private static async Task<HandshakeLine> ReadHandshakeAsync(Process process, string name, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task<HandshakeLine> ReadHandshakeAsync(Process process, Task exited, string name, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var read = process.StandardOutput.ReadLineAsync(cancellationToken).AsTask();
-        var exited = process.WaitForExitAsync(cancellationToken);
         var first = await Task.WhenAny(read, exited, Task.Delay(timeout, cancellationToken)).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         if (first == read && await read.ConfigureAwait(false) is { } line)

@@ -26,7 +26,7 @@ public sealed partial class LoopRegistry : ILoopRegistry
     /// <inheritdoc />
     public RegisteredLoop Register(string id)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(id);
+        PluginName.Require(id);
         lock (_gate)
         {
             if (_loops.ContainsKey(id))

@@ -86,8 +86,24 @@ public sealed partial class PluginService : LoopService
     }
 
     /// <inheritdoc />
-    public override Exception? CheckReady() =>
-        base.CheckReady() ?? (Client is null ? new PluginUnavailableException(Name, _lastError) : null);
+    /// <remarks>Unavailable from the moment the process exits, not from the next keep-alive tick; the exception says why.</remarks>
+    public override Exception? CheckReady()
+    {
+        if (base.CheckReady() is { } notRunning)
+        {
+            return notRunning;
+        }
+
+        var client = Client;
+        return client switch
+        {
+            null => new PluginUnavailableException(Name, _lastError ?? "not launched yet"),
+            { Exited.IsCompleted: true } => new PluginUnavailableException(Name, Exit(client)),
+            _ => null,
+        };
+    }
+
+    private static string Exit(PluginClient client) => $"exited with code {client.ExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}";
 
     /// <inheritdoc />
     protected override Task OnStartAsync(CancellationToken cancellationToken)
@@ -132,7 +148,8 @@ public sealed partial class PluginService : LoopService
 
         if (current is not null)
         {
-            LogRelaunching(_logger, Name, current.Exited.IsCompleted ? "exited" : "failed its health check");
+            _lastError = current.Exited.IsCompleted ? Exit(current) : "failed its health check";
+            LogRelaunching(_logger, Name, _lastError);
             _metrics.Relaunching();
             lock (_gate)
             {
@@ -156,6 +173,9 @@ public sealed partial class PluginService : LoopService
 
                 Interlocked.Increment(ref _launches);
                 _metrics.Launched();
+
+                // An exit is acted on at once (relaunch, readiness), not at the next keep-alive tick.
+                _ = client.Exited.ContinueWith(_ => _keepAlive.WakeUp(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 lock (_gate)
                 {
                     _client = client;

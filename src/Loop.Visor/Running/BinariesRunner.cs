@@ -255,9 +255,7 @@ public sealed partial class BinariesRunner : IBinariesRunner
             start.Environment[key] = value;
         }
 
-        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.Exited += (_, _) => exited.TrySetResult();
+        var process = new Process { StartInfo = start };
         var name = spec.Name;
         process.OutputDataReceived += (_, e) =>
         {
@@ -273,16 +271,11 @@ public sealed partial class BinariesRunner : IBinariesRunner
                 LogStderr(_logger, name, line);
             }
         };
-        process.Start();
-        if (process.HasExited)
-        {
-            exited.TrySetResult();
-        }
-
+        var exited = Loop.Processes.ProcessExit.StartWatched(process);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         LogStarted(_logger, name, process.Id, spec.Path);
-        return new Child(spec, process, process.Id, setsid is not null, exited.Task, _timeProvider.GetUtcNow());
+        return new Child(spec, process, process.Id, setsid is not null, exited, _timeProvider.GetUtcNow());
     }
 
     private static void KillAll(List<Child> running)
