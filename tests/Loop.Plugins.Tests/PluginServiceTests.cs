@@ -174,4 +174,44 @@ public sealed class PluginServiceTests
         report.Status.Should().Be(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy);
         report.Description.Should().Contain("plugin exits unavailable: exited with code 137");
     }
+
+    [Fact]
+    public async Task A_plugin_that_misses_fewer_checks_than_the_threshold_is_kept_and_one_that_stays_stopped_is_relaunched()
+    {
+        var logs = new Microsoft.Extensions.Logging.Testing.FakeLogCollector();
+        var options = new PluginServiceOptions { HealthTimeout = TimeSpan.FromSeconds(2), UnhealthyThreshold = 3 };
+        await using var service = new PluginService("stopped", Command("stopped"), Handshake, options, new Microsoft.Extensions.Logging.Testing.FakeLogger<PluginService>(logs), _time);
+        await service.StartAsync();
+        var first = await service.WaitAsync().WaitAsync(Eventually.DefaultTimeout);
+        int Failed() => logs.GetSnapshot().Count(r => r.Id.Id == 422);
+
+        // One keep-alive tick at a time: advance the clock once, then wait for that check's outcome.
+        async Task TickAsync(Func<bool> outcome, string what)
+        {
+            _time.Advance(options.KeepAliveInterval);
+            await Eventually.WaitAsync(outcome, what);
+        }
+
+        void Signal(string signal) => Process.Start("kill", [$"-{signal}", first.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+
+        // Stopped (SIGSTOP) for two checks, then running again: a slow plugin, not a dead one.
+        Signal("STOP");
+        await TickAsync(() => Failed() == 1, "the first failed check");
+        await TickAsync(() => Failed() == 2, "the second failed check");
+        Signal("CONT");
+        await TickAsync(() => logs.GetSnapshot().Any(r => r.Id.Id is 423 or 420) || Failed() > 2, "the check to pass again");
+        logs.GetSnapshot().Select(r => r.Message).Should().Contain(m => m.Contains("answers its health check again", StringComparison.Ordinal), string.Join("\n", logs.GetSnapshot().Select(r => r.Message)));
+        service.Launches.Should().Be(1);
+        service.Client!.ProcessId.Should().Be(first.ProcessId);
+
+        // Stopped for good: relaunched after the third failed check in a row, with the reason logged.
+        Signal("STOP");
+        await TickAsync(() => Failed() == 3, "a failed check");
+        await TickAsync(() => Failed() == 4, "a second failed check");
+        service.Launches.Should().Be(1, "two failed checks are below the threshold");
+        await TickAsync(() => service.Launches == 2 && service.Client is not null, "the relaunch at the third");
+        Failed().Should().Be(4, "two before, then two more below the threshold; the third of a row relaunches");
+        logs.GetSnapshot().Should().Contain(r => r.Id.Id == 420 && r.Message.Contains("failed 3 health checks in a row", StringComparison.Ordinal));
+        await Eventually.WaitAsync(() => !Directory.Exists($"/proc/{first.ProcessId}"), "the stopped process killed");
+    }
 }

@@ -24,6 +24,9 @@ public sealed partial class PluginService : LoopService
     private PluginClient? _client;
     private string? _lastError;
     private long _launches;
+    private long _launchedAt;
+    private int _failedChecks;
+    private int _quickRelaunches;
 
     /// <summary>Creates the service; nothing starts until <see cref="LoopService.StartAsync"/>.</summary>
     /// <param name="name">The plugin's name.</param>
@@ -141,14 +144,34 @@ public sealed partial class PluginService : LoopService
     private async ValueTask KeepAliveAsync(CancellationToken cancellationToken)
     {
         var current = Client;
-        if (current is not null && !current.Exited.IsCompleted && await current.PingAsync(_options.HealthTimeout, cancellationToken).ConfigureAwait(false))
+        if (current is not null && !current.Exited.IsCompleted)
         {
-            return;
+            if (await current.PingAsync(_options.HealthTimeout, cancellationToken).ConfigureAwait(false))
+            {
+                if (_failedChecks > 0)
+                {
+                    LogHealthy(_logger, Name, _failedChecks);
+                    _failedChecks = 0;
+                }
+
+                return;
+            }
+
+            if (current.Exited.IsCompleted)
+            {
+                // It exited during the check: that is the reason, below.
+            }
+            else if (++_failedChecks < _options.UnhealthyThreshold)
+            {
+                LogCheckFailed(_logger, Name, _failedChecks, _options.UnhealthyThreshold, _options.HealthTimeout);
+                return;
+            }
         }
 
         if (current is not null)
         {
-            _lastError = current.Exited.IsCompleted ? Exit(current) : "failed its health check";
+            _lastError = current.Exited.IsCompleted ? Exit(current) : $"failed {_failedChecks} health checks in a row";
+            _failedChecks = 0;
             LogRelaunching(_logger, Name, _lastError);
             _metrics.Relaunching();
             lock (_gate)
@@ -161,6 +184,22 @@ public sealed partial class PluginService : LoopService
             }
 
             await current.DisposeAsync().ConfigureAwait(false);
+
+            // The first relaunch is at once. A plugin that did not stay up since is not relaunched back to back: the waits
+            // double while it keeps failing.
+            if (_timeProvider.GetElapsedTime(_launchedAt) < _options.MaxRelaunchBackoff)
+            {
+                var quick = _quickRelaunches++;
+                if (quick > 0)
+                {
+                    var wait = TimeSpan.FromTicks(Math.Min(_options.RelaunchBackoff.Ticks << Math.Min(quick - 1, 20), _options.MaxRelaunchBackoff.Ticks));
+                    await Task.Delay(wait, _timeProvider, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                _quickRelaunches = 0;
+            }
         }
 
         var backoff = _options.RelaunchBackoff;
@@ -172,6 +211,7 @@ public sealed partial class PluginService : LoopService
                 var client = await PluginClient.StartAsync(_command(), _handshake, _options.Client, _logger, cancellationToken).ConfigureAwait(false);
 
                 Interlocked.Increment(ref _launches);
+                _launchedAt = _timeProvider.GetTimestamp();
                 _metrics.Launched();
 
                 // An exit is acted on at once (relaunch, readiness), not at the next keep-alive tick.
@@ -202,6 +242,12 @@ public sealed partial class PluginService : LoopService
 
     [LoggerMessage(EventId = 420, Level = LogLevel.Warning, Message = "Relaunching unhealthy plugin {Plugin}: it {Reason}")]
     private static partial void LogRelaunching(ILogger logger, string plugin, string reason);
+
+    [LoggerMessage(EventId = 422, Level = LogLevel.Warning, Message = "plugin {Plugin} failed its health check ({Count} of {Threshold} in a row before a relaunch; deadline {Timeout})")]
+    private static partial void LogCheckFailed(ILogger logger, string plugin, int count, int threshold, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 423, Level = LogLevel.Information, Message = "plugin {Plugin} answers its health check again after {Count} failed")]
+    private static partial void LogHealthy(ILogger logger, string plugin, int count);
 
     [LoggerMessage(EventId = 421, Level = LogLevel.Warning, Message = "plugin {Plugin} failed to launch ({Reason}); next try in {Backoff}")]
     private static partial void LogLaunchFailed(ILogger logger, string plugin, string reason, TimeSpan backoff);
