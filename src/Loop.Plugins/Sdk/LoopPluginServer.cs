@@ -25,6 +25,7 @@ public static class LoopPluginServer
     public static async Task<int> RunAsync(LoopPluginServerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var hostPid = HostWatch.Host();
         var env = options.Environment ?? LoopEnvironment.ProcessVariables();
         var stdout = options.Stdout ?? Console.Out;
         var stderr = options.Stderr ?? Console.Error;
@@ -123,6 +124,9 @@ public static class LoopPluginServer
 
         await telemetry.ConfigureAwait(false);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        using var hostWatch = HostWatch.Start(
+            hostPid,
+            options.HostCheckInterval, app.Lifetime, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Loop.Plugins.Sdk"));
         await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
         return 0;
     }

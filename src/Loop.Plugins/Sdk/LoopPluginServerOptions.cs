@@ -41,4 +41,14 @@ public sealed class LoopPluginServerOptions
 
     /// <summary>Where logs (hclog JSON) go. Default stderr.</summary>
     public TextWriter? Stderr { get; init; }
+
+    /// <summary>The default of <see cref="HostCheckInterval"/>: 1 s.</summary>
+    public static readonly TimeSpan DefaultHostCheckInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How often the plugin checks that the host that started it is still its parent; when the host is gone (killed
+    /// with SIGKILL, say) the plugin stops, so no plugin outlives its host. <see cref="TimeSpan.Zero"/> turns it off.
+    /// </summary>
+    /// <value>Default <see cref="DefaultHostCheckInterval"/>.</value>
+    public TimeSpan HostCheckInterval { get; init; } = DefaultHostCheckInterval;
 }
