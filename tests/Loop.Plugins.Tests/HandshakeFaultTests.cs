@@ -148,4 +148,28 @@ public sealed class HandshakeFaultTests : IDisposable
     [InlineData("ocr2.median-v2_1")]
     [InlineData("A1")]
     public void Plain_plugin_names_are_registered(string name) => new LoopRegistry().Register(name).Name.Should().Be(name);
+
+    [Fact]
+    public async Task A_plugins_hclog_keys_reach_the_host_log_as_structured_state()
+    {
+        var path = Path.Combine(_folder, "plugin.sh");
+        File.WriteAllText(path, $$"""
+            #!/bin/sh
+            export LOOP_TEST_FOLDER='{{_folder}}'
+            echo '{"@level":"ERROR","@message":"cannot reach the chain","@module":"median","error":"dial tcp 127.0.0.1:8545: connection refused","attempt":3}' >&2
+            exit 2
+            """ + "\n");
+        File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
+        var logs = new FakeLogCollector();
+
+        var start = () => PluginClient.StartAsync(new ProcessStartInfo(path), Handshake, logger: new FakeLogger(logs));
+        await start.Should().ThrowAsync<PluginHandshakeException>();
+
+        var record = logs.GetSnapshot().Single(r => r.Id.Id == 410);
+        record.Level.Should().Be(Microsoft.Extensions.Logging.LogLevel.Error);
+        record.Message.Should().Be("plugin.plugin.sh: cannot reach the chain error=\"dial tcp 127.0.0.1:8545: connection refused\" attempt=3");
+        record.StructuredState.Should().Contain(new KeyValuePair<string, string?>("error", "dial tcp 127.0.0.1:8545: connection refused"))
+            .And.Contain(new KeyValuePair<string, string?>("attempt", "3"))
+            .And.Contain(new KeyValuePair<string, string?>("Plugin", "plugin.sh"));
+    }
 }

@@ -62,6 +62,20 @@ public sealed class ProtocolTests
         reader.Read("goroutine 1 [running]:").Level.Should().Be(LogLevel.Error, "everything after a panic is an error");
     }
 
+    [Theory]
+    [InlineData("ERROR", LogLevel.Error)]
+    [InlineData("Warn", LogLevel.Warning)]
+    [InlineData(" info ", LogLevel.Information)]
+    [InlineData("TRACE", LogLevel.Trace)]
+    public void Json_lines_without_a_timestamp_are_still_json_and_levels_match_in_any_case(string level, LogLevel expected)
+    {
+        var entry = new HclogReader().Read($$"""{"@level":"{{level}}","@message":"dial failed","error":"connection refused","attempt":3,"ok":false}""");
+
+        entry.Level.Should().Be(expected);
+        entry.Message.Should().Be("dial failed");
+        entry.Fields.Should().Equal(new Dictionary<string, string> { ["error"] = "connection refused", ["attempt"] = "3", ["ok"] = "false" });
+    }
+
     [Fact]
     public void The_hclog_writer_produces_lines_the_reader_understands()
     {

@@ -120,7 +120,7 @@ public sealed partial class PluginClient : IAsyncDisposable
             {
                 var entry = stderr.Read(line);
                 tail.Add(entry.Message);
-                LogPlugin(logger, entry.Level, name, entry.Message);
+                LogPluginLine(logger, entry, name);
             }
         };
         var exited = Loop.Processes.ProcessExit.StartWatched(process);
@@ -341,6 +341,15 @@ public sealed partial class PluginClient : IAsyncDisposable
         catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
         {
             // Already gone.
+        }
+    }
+
+    /// <summary>A stderr line of the plugin, with its hclog keys as structured state.</summary>
+    private static void LogPluginLine(ILogger logger, HclogEntry entry, string name)
+    {
+        if (logger.IsEnabled(entry.Level))
+        {
+            logger.Log(entry.Level, new EventId(410, "PluginLog"), new PluginLogState(name, entry.Message, entry.Fields), null, static (state, _) => state.ToString());
         }
     }
 

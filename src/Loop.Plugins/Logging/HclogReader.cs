@@ -67,23 +67,36 @@ public sealed class HclogReader
         {
             using var json = JsonDocument.Parse(line);
             var root = json.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("@message", out var message) || !root.TryGetProperty("@timestamp", out var timestamp)
-                || !DateTimeOffset.TryParseExact(timestamp.GetString(), ["yyyy-MM-dd'T'HH:mm:ss.ffffffK", "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'"], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _))
+
+            // As go-plugin reads them: an object with a string @message is JSON; @timestamp may be missing, but one that
+            // is there must be hclog's (six fractional digits), else the line is plain text.
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("@message", out var message) || message.ValueKind != JsonValueKind.String)
             {
                 return null;
             }
 
-            var level = (root.TryGetProperty("@level", out var l) ? l.GetString() : null) switch
+            if (root.TryGetProperty("@timestamp", out var timestamp)
+                && (timestamp.ValueKind != JsonValueKind.String
+                    || !DateTimeOffset.TryParseExact(timestamp.GetString(), ["yyyy-MM-dd'T'HH:mm:ss.ffffffK", "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'"], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _)))
+            {
+                return null;
+            }
+
+            // hclog's LevelFromString: trimmed, any case.
+            var level = (root.TryGetProperty("@level", out var l) && l.ValueKind == JsonValueKind.String ? l.GetString()!.Trim().ToLowerInvariant() : null) switch
             {
                 "trace" => LogLevel.Trace,
                 "debug" => LogLevel.Debug,
                 "info" => LogLevel.Information,
-                "warn" => LogLevel.Warning,
+                "warn" or "warning" => LogLevel.Warning,
                 "error" => LogLevel.Error,
                 _ => LogLevel.Debug,
             };
-            var fields = root.EnumerateObject().Where(p => !p.Name.StartsWith('@')).ToDictionary(p => p.Name, p => p.Value.ToString(), StringComparer.Ordinal);
-            return new HclogEntry(level, message.GetString() ?? string.Empty, fields);
+            var fields = root.EnumerateObject()
+                .Where(p => !p.Name.StartsWith('@'))
+                .GroupBy(p => p.Name, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.Last().Value is { ValueKind: JsonValueKind.String } v ? v.GetString()! : g.Last().Value.GetRawText(), StringComparer.Ordinal);
+            return new HclogEntry(level, message.GetString()!, fields);
         }
         catch (JsonException)
         {
