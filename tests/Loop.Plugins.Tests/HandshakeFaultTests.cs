@@ -13,28 +13,14 @@ namespace Loop.Plugins.Tests;
 public sealed class HandshakeFaultTests : IDisposable
 {
     private static readonly HandshakeConfig Handshake = new("LOOP_FAKE_PLUGIN", "fake", [1]);
-    private readonly string _folder = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"loop-plugin-fault-{Guid.NewGuid():N}")).FullName;
+    private readonly MarkedFolder _scratch = new("loop-plugin-fault");
 
-    public void Dispose()
-    {
-        try
-        {
-            ProcessLeaks.AssertNone(_folder);
-        }
-        finally
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-    }
+    private string Folder => _scratch.Path;
+
+    public void Dispose() => _scratch.Dispose();
 
     /// <summary>A fake plugin: prints <paramref name="handshake"/> and then runs until killed.</summary>
-    private ProcessStartInfo FakePlugin(string handshake)
-    {
-        var path = Path.Combine(_folder, "plugin.sh");
-        File.WriteAllText(path, $"#!/bin/sh\nexport LOOP_TEST_FOLDER='{_folder}'\necho '{handshake}'\nexec sleep 600\n");
-        File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
-        return new ProcessStartInfo(path);
-    }
+    private ProcessStartInfo FakePlugin(string handshake) => new(_scratch.Script("plugin.sh", $"echo '{handshake}'\nexec sleep 600"));
 
     [Theory]
     [InlineData("not an address", "is not an IP address and port")]
@@ -68,7 +54,7 @@ public sealed class HandshakeFaultTests : IDisposable
         var start = () => PluginClient.StartAsync(FakePlugin(line), Handshake);
 
         await start.Should().ThrowAsync<PluginHandshakeException>();
-        await Eventually.WaitAsync(() => ProcessLeaks.Find(_folder).Count == 0, "the fake plugin to be killed");
+        await Eventually.WaitAsync(() => ProcessLeaks.Find(Folder).Count == 0, "the fake plugin to be killed");
     }
 
     [Fact]
@@ -93,7 +79,7 @@ public sealed class HandshakeFaultTests : IDisposable
                         return Failures() >= launch;
                     },
                     $"failed launch {launch}");
-                await Eventually.WaitAsync(() => ProcessLeaks.Find(_folder).Count <= 1, "at most the launch in progress alive");
+                await Eventually.WaitAsync(() => ProcessLeaks.Find(Folder).Count <= 1, "at most the launch in progress alive");
             }
 
             logs.GetSnapshot().Where(r => r.Id.Id == 421).Should().AllSatisfy(r => r.Message.Should().Contain("not an IP address and port"));
@@ -101,15 +87,13 @@ public sealed class HandshakeFaultTests : IDisposable
             service.CheckReady().Should().BeOfType<PluginUnavailableException>().Which.Message.Should().Contain("not an IP address and port");
         }
 
-        await Eventually.WaitAsync(() => ProcessLeaks.Find(_folder).Count == 0, "no fake plugin after the service stopped");
+        await Eventually.WaitAsync(() => ProcessLeaks.Find(Folder).Count == 0, "no fake plugin after the service stopped");
     }
 
     [Fact]
     public async Task A_plugin_that_exits_before_its_handshake_fails_with_its_last_stderr_lines()
     {
-        var path = Path.Combine(_folder, "plugin.sh");
-        File.WriteAllText(path, $"#!/bin/sh\nexport LOOP_TEST_FOLDER='{_folder}'\necho 'loading /etc/median.toml' >&2\necho 'config file /etc/median.toml: permission denied' >&2\nexit 1\n");
-        File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
+        var path = _scratch.Script("plugin.sh", "echo 'loading /etc/median.toml' >&2\necho 'config file /etc/median.toml: permission denied' >&2\nexit 1");
         var logs = new FakeLogCollector();
         var time = new FakeTimeProvider();
 
@@ -152,14 +136,12 @@ public sealed class HandshakeFaultTests : IDisposable
     [Fact]
     public async Task A_plugins_hclog_keys_reach_the_host_log_as_structured_state()
     {
-        var path = Path.Combine(_folder, "plugin.sh");
-        File.WriteAllText(path, $$"""
-            #!/bin/sh
-            export LOOP_TEST_FOLDER='{{_folder}}'
+        var path = _scratch.Script(
+            "plugin.sh",
+            """
             echo '{"@level":"ERROR","@message":"cannot reach the chain","@module":"median","error":"dial tcp 127.0.0.1:8545: connection refused","attempt":3}' >&2
             exit 2
-            """ + "\n");
-        File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
+            """);
         var logs = new FakeLogCollector();
 
         var start = () => PluginClient.StartAsync(new ProcessStartInfo(path), Handshake, logger: new FakeLogger(logs));

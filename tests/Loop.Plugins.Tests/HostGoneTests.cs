@@ -9,19 +9,9 @@ namespace Loop.Plugins.Tests;
 public sealed class HostGoneTests : IDisposable
 {
     private static readonly string Plugin = BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin");
-    private readonly string _folder = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"loop-host-gone-{Guid.NewGuid():N}")).FullName;
+    private readonly MarkedFolder _scratch = new("loop-host-gone");
 
-    public void Dispose()
-    {
-        try
-        {
-            ProcessLeaks.AssertNone(_folder);
-        }
-        finally
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-    }
+    public void Dispose() => _scratch.Dispose();
 
     private static bool Alive(int pid)
     {
@@ -42,19 +32,18 @@ public sealed class HostGoneTests : IDisposable
         // The "host" is a shell that launches the plugin as go-plugin does (cookie and versions in the environment)
         // and waits; killing it with SIGKILL leaves the plugin an orphan. It is killed as soon as the handshake is out,
         // while the plugin is still starting.
-        var handshake = Path.Combine(_folder, "handshake");
-        var pidFile = Path.Combine(_folder, "plugin.pid");
-        var host = Path.Combine(_folder, "host.sh");
-        await File.WriteAllTextAsync(host, $"""
-            #!/bin/sh
-            export LOOP_TEST_FOLDER='{_folder}'
+        var handshake = Path.Combine(_scratch.Path, "handshake");
+        var pidFile = Path.Combine(_scratch.Path, "plugin.pid");
+        var stderr = Path.Combine(_scratch.Path, "stderr");
+        var host = _scratch.Script(
+            "host.sh",
+            $"""
             export LOOP_SAMPLE_PLUGIN=a3d5e9c1-loop-sample
             export PLUGIN_PROTOCOL_VERSIONS=1
-            '{Plugin}' > '{handshake}' 2>'{_folder}/stderr' &
+            '{Plugin}' > '{handshake}' 2>'{stderr}' &
             echo $! > '{pidFile}'
             wait
-            """ + "\n");
-        File.SetUnixFileMode(host, (UnixFileMode)0b111_101_101);
+            """);
         using var hostProcess = Process.Start(new ProcessStartInfo(host) { UseShellExecute = false })!;
         await Eventually.WaitAsync(() => File.Exists(handshake) && File.ReadAllText(handshake).Contains("|grpc|", StringComparison.Ordinal), "the plugin's handshake");
         var plugin = int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
@@ -64,6 +53,6 @@ public sealed class HostGoneTests : IDisposable
         await hostProcess.WaitForExitAsync();
 
         await Eventually.WaitAsync(() => !Alive(plugin), "the orphaned plugin to stop", TimeSpan.FromSeconds(15));
-        File.ReadAllText(Path.Combine(_folder, "stderr")).Should().Contain("is gone; the plugin stops");
+        File.ReadAllText(stderr).Should().Contain("is gone; the plugin stops");
     }
 }

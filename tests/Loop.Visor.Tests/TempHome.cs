@@ -5,10 +5,11 @@ namespace Loop.Visor.Tests;
 /// <summary>A Visor home in a temp folder with shell-script stand-ins for the node binaries.</summary>
 public sealed class TempHome : IDisposable
 {
+    private readonly MarkedFolder _scratch = new("loop-visor");
+
     public TempHome(bool init = true)
     {
-        Parent = Path.Combine(Path.GetTempPath(), $"loop-visor-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(Parent);
+        Parent = _scratch.Path;
         Root = Path.Combine(Parent, "home");
         Home = init ? VisorHome.Init(Root) : new VisorHome(Root);
     }
@@ -48,26 +49,5 @@ public sealed class TempHome : IDisposable
         File.WriteAllText(Home.ConfigPath, "maxNumberOfRestarts = 3\nrestartsDelaySeconds = 5\nstopSignalTimeoutSeconds = 5\n" + extra);
 
     /// <summary>Fails the test when a process it started (a script in this temp folder, or anything those started) still runs.</summary>
-    public void Dispose()
-    {
-        try
-        {
-            ProcessLeaks.AssertNone(Parent);
-        }
-        finally
-        {
-            DeleteFolder();
-        }
-    }
-
-    private void DeleteFolder()
-    {
-        try
-        {
-            Directory.Delete(Parent, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => _scratch.Dispose();
 }
