@@ -68,7 +68,7 @@ public sealed class LoopServiceTests
         service.PartError = new InvalidOperationException("disk full");
         var result = await check.CheckHealthAsync(context);
         result.Status.Should().Be(HealthStatus.Unhealthy);
-        result.Description.Should().Contain("Counting.Disk");
+        result.Description.Should().Contain("Counting.Disk: disk full", "the description says which part and why");
         result.Data["Counting.Disk"].Should().Be("disk full");
     }
 

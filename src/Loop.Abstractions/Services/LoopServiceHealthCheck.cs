@@ -23,7 +23,7 @@ public sealed class LoopServiceHealthCheck : IHealthCheck
             ? HealthCheckResult.Healthy($"{_service.Name}: {report.Count} part(s) healthy")
             : new HealthCheckResult(
                 context?.Registration.FailureStatus ?? HealthStatus.Unhealthy,
-                $"{_service.Name}: {failing.Count} of {report.Count} part(s) unhealthy: {string.Join("; ", failing.Values)}",
+                $"{_service.Name}: {failing.Count} of {report.Count} part(s) unhealthy: {string.Join("; ", failing.Select(p => $"{p.Key}: {p.Value}"))}",
                 data: failing);
         return Task.FromResult(result);
     }
