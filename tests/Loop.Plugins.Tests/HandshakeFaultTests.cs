@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Loop.Testing;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 
@@ -153,5 +154,26 @@ public sealed class HandshakeFaultTests : IDisposable
         record.StructuredState.Should().Contain(new KeyValuePair<string, string?>("error", "dial tcp 127.0.0.1:8545: connection refused"))
             .And.Contain(new KeyValuePair<string, string?>("attempt", "3"))
             .And.Contain(new KeyValuePair<string, string?>("Plugin", "plugin.sh"));
+    }
+
+    [Fact]
+    public async Task A_plugins_own_lines_log_under_its_own_category_and_every_line_names_it_by_its_registered_name()
+    {
+        var path = _scratch.Script("median-plugin-v2", """echo '{"@level":"info","@message":"loading config"}' >&2; exit 1""");
+        var logs = new FakeLogCollector();
+        using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Trace).AddProvider(new FakeLoggerProvider(logs)));
+        var time = new FakeTimeProvider();
+
+        await using (var service = new PluginService(
+            "median", () => new ProcessStartInfo(path), Handshake, logger: loggers.CreateLogger<PluginService>(), timeProvider: time, loggerFactory: loggers))
+        {
+            await service.StartAsync();
+            await Eventually.WaitAsync(() => logs.GetSnapshot().Any(r => r.Id.Id == 421), "the failed launch");
+        }
+
+        var own = logs.GetSnapshot().Single(r => r.Id.Id == 410);
+        own.Category.Should().Be("Loop.Plugins.Plugin.median");
+        own.Message.Should().Be("plugin.median: loading config");
+        logs.GetSnapshot().Where(r => r.Id.Id is 410 or 421).Should().AllSatisfy(r => r.Message.Should().Contain("median").And.NotContain("median-plugin-v2"));
     }
 }

@@ -60,7 +60,8 @@ public static class LoopPluginsServiceCollectionExtensions
                 options,
                 sp.GetService<ILogger<PluginService>>(),
                 sp.GetRequiredService<TimeProvider>(),
-                sp.GetService<System.Diagnostics.Metrics.IMeterFactory>());
+                sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(),
+                sp.GetService<ILoggerFactory>());
         });
         services.AddSingleton<Microsoft.Extensions.Hosting.IHostedService>(sp =>
             new Loop.Services.LoopServiceHostedService<PluginService>(sp.GetRequiredKeyedService<PluginService>(command.Id)));

@@ -62,7 +62,7 @@ public sealed partial class PluginClient : IAsyncDisposable
         _stdio = DrainStdioAsync(_stdioStop.Token);
     }
 
-    /// <summary>The plugin's name (its executable's base name).</summary>
+    /// <summary>The plugin's name: the registered name under supervision, else its executable's base name.</summary>
     public string Name { get; }
 
     /// <summary>The handshake the plugin printed.</summary>
@@ -88,10 +88,11 @@ public sealed partial class PluginClient : IAsyncDisposable
     /// <param name="handshake">The cookie and the versions the host speaks.</param>
     /// <param name="options">Timeouts and the port range.</param>
     /// <param name="logger">Receives the plugin's stderr, by level.</param>
+    /// <param name="name">The plugin's name in every log line about it (the registered name); the executable's base name when null.</param>
     /// <param name="cancellationToken">Cancels the start (the process is killed).</param>
     /// <exception cref="PluginHandshakeException">Exited early, timed out, bad line, incompatible version.</exception>
     public static async Task<PluginClient> StartAsync(
-        ProcessStartInfo start, HandshakeConfig handshake, PluginClientOptions? options = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+        ProcessStartInfo start, HandshakeConfig handshake, PluginClientOptions? options = null, ILogger? logger = null, string? name = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(start);
         ArgumentNullException.ThrowIfNull(handshake);
@@ -110,7 +111,7 @@ public sealed partial class PluginClient : IAsyncDisposable
             start.Environment[AutoMtls.ClientCertVariable] = AutoMtls.ToPem(clientCertificate);
         }
 
-        var name = Path.GetFileName(start.FileName);
+        name ??= Path.GetFileName(start.FileName);
         var process = new Process { StartInfo = start };
         var stderr = new HclogReader();
         var tail = new StderrTail();

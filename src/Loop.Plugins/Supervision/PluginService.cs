@@ -16,6 +16,7 @@ public sealed partial class PluginService : LoopService
     private readonly HandshakeConfig _handshake;
     private readonly PluginServiceOptions _options;
     private readonly ILogger _logger;
+    private readonly ILogger _pluginLogger;
     private readonly TimeProvider _timeProvider;
     private readonly SleeperTask _keepAlive;
     private readonly PluginMetrics _metrics;
@@ -36,6 +37,11 @@ public sealed partial class PluginService : LoopService
     /// <param name="logger">The logger (also receives the plugin's stderr).</param>
     /// <param name="timeProvider">The clock for the keep-alive and the backoff.</param>
     /// <param name="meterFactory">Creates the <c>Loop.Plugins</c> meter; a private meter when null.</param>
+    /// <param name="loggerFactory">
+    /// Creates the logger of the plugin's own lines (its stderr, its console), under the category
+    /// <c>Loop.Plugins.Plugin.&lt;name&gt;</c> so that each plugin's level can be set alone; without it they go to
+    /// <paramref name="logger"/>.
+    /// </param>
     public PluginService(
         string name,
         Func<ProcessStartInfo> command,
@@ -43,7 +49,8 @@ public sealed partial class PluginService : LoopService
         PluginServiceOptions? options = null,
         ILogger<PluginService>? logger = null,
         TimeProvider? timeProvider = null,
-        System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
+        System.Diagnostics.Metrics.IMeterFactory? meterFactory = null,
+        ILoggerFactory? loggerFactory = null)
         : base(name)
     {
         _metrics = new PluginMetrics(name, meterFactory);
@@ -53,9 +60,13 @@ public sealed partial class PluginService : LoopService
         _handshake = handshake;
         _options = options ?? new PluginServiceOptions();
         _logger = logger ?? NullLogger<PluginService>.Instance;
+        _pluginLogger = loggerFactory?.CreateLogger(PluginCategoryPrefix + name) ?? _logger;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _keepAlive = new SleeperTask($"{name}.keep-alive", KeepAliveAsync, _options.KeepAliveInterval, _timeProvider, _logger);
     }
+
+    /// <summary>The log category of a plugin's own lines is this prefix and the plugin's name.</summary>
+    public const string PluginCategoryPrefix = "Loop.Plugins.Plugin.";
 
     /// <summary>The meter name of the supervision instruments.</summary>
     public static string MeterName => PluginMetrics.MeterName;
@@ -208,7 +219,7 @@ public sealed partial class PluginService : LoopService
             try
             {
                 // A completed handshake is a launch; health is the keep-alive's job from the next tick on.
-                var client = await PluginClient.StartAsync(_command(), _handshake, _options.Client, _logger, cancellationToken).ConfigureAwait(false);
+                var client = await PluginClient.StartAsync(_command(), _handshake, _options.Client, _pluginLogger, Name, cancellationToken).ConfigureAwait(false);
 
                 Interlocked.Increment(ref _launches);
                 _launchedAt = _timeProvider.GetTimestamp();
