@@ -8,6 +8,7 @@ using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
 using Loop.Plugins;
+using Microsoft.Extensions.Logging;
 using Loop.Sample.V1;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -52,7 +53,7 @@ internal static partial class Native
 internal sealed record Behaviour(int? CrashAfter, int? HangAfter);
 
 /// <summary>Echoes text and counts calls (metric <c>super_great_counter</c>).</summary>
-internal sealed class EchoService(Behaviour behaviour, HealthServiceImpl health, PluginBroker broker) : Echo.EchoBase
+internal sealed partial class EchoService(Behaviour behaviour, HealthServiceImpl health, PluginBroker broker, ILogger<EchoService> logger) : Echo.EchoBase
 {
     public const string MeterName = "Loop.SamplePlugin";
     private static readonly Meter Meter = new(MeterName);
@@ -76,10 +77,16 @@ internal sealed class EchoService(Behaviour behaviour, HealthServiceImpl health,
             await Task.Delay(Timeout.Infinite, context.CancellationToken);
         }
 
+        // Sent only when the host logs this plugin at Debug (LOOP_PLUGIN_LOG_LEVEL).
+        LogEcho(logger, n, request.Text);
+
         // After the handshake the console goes to the host over GRPCStdio and lands in the host's log.
         Console.WriteLine($"echo {n}: {request.Text}");
         return new EchoReply { Text = request.Text, Calls = n };
     }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "echo call {Count}: {Text}")]
+    private static partial void LogEcho(ILogger logger, long count, string text);
 
     public override async Task<EchoReply> Relay(RelayRequest request, ServerCallContext context)
     {

@@ -25,7 +25,13 @@ public sealed class EndpointTests : IAsyncLifetime
         var first = 27_500 + Random.Shared.Next(0, 25) * 100; // 27500-29999
         builder.Services.AddLoopPlugins(o => { o.FirstPort = first; o.LastPort = first + 99; });
         var app = builder.Build();
-        app.MapLoopPluginEndpoints(o => o.DiscoveryHostName = "node-1");
+        // The proxy's 1 s default bounds a hung plugin; these tests are about what is proxied, and on a loaded 2-core
+        // run (plugin processes starting in parallel test classes) a cold Kestrel's first answer took longer.
+        app.MapLoopPluginEndpoints(o =>
+        {
+            o.DiscoveryHostName = "node-1";
+            o.ProxyTimeout = TimeSpan.FromSeconds(10);
+        });
         await app.StartAsync();
         _apps.Add(app);
         _registry = app.Services.GetRequiredService<ILoopRegistry>();

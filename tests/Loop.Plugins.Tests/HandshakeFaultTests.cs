@@ -176,4 +176,29 @@ public sealed class HandshakeFaultTests : IDisposable
         own.Message.Should().Be("plugin.median: loading config");
         logs.GetSnapshot().Where(r => r.Id.Id is 410 or 421).Should().AllSatisfy(r => r.Message.Should().Contain("median").And.NotContain("median-plugin-v2"));
     }
+
+    [Theory]
+    [InlineData(LogLevel.Debug, "debug")]
+    [InlineData(LogLevel.Information, "info")]
+    [InlineData(LogLevel.Error, "error")]
+    public async Task The_host_tells_each_plugin_the_level_it_logs_that_plugin_at(LogLevel hostLevel, string expected)
+    {
+        var path = _scratch.Script("plugin.sh", """printf '{"@level":"error","@message":"level=%s"}\n' "$LOOP_PLUGIN_LOG_LEVEL" >&2; exit 1""");
+        var logs = new FakeLogCollector();
+        using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(hostLevel).AddProvider(new FakeLoggerProvider(logs)));
+
+        var start = () => PluginClient.StartAsync(new ProcessStartInfo(path), Handshake, logger: loggers.CreateLogger("plugin"));
+        await start.Should().ThrowAsync<PluginHandshakeException>();
+
+        logs.GetSnapshot().Should().Contain(r => r.Message == $"plugin.plugin.sh: level={expected}");
+    }
+
+    [Theory]
+    [InlineData("trace", LogLevel.Trace)]
+    [InlineData("DEBUG", LogLevel.Debug)]
+    [InlineData("info", LogLevel.Information)]
+    [InlineData("off", LogLevel.None)]
+    [InlineData(null, LogLevel.Information)]
+    [InlineData("nonsense", LogLevel.Information)]
+    public void A_plugin_reads_the_level_the_host_asks_for(string? value, LogLevel expected) => PluginLogLevel.Parse(value).Should().Be(expected);
 }

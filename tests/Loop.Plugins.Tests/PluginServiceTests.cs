@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using Loop.Sample.V1;
 using Loop.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
 
@@ -213,5 +214,24 @@ public sealed class PluginServiceTests
         Failed().Should().Be(4, "two before, then two more below the threshold; the third of a row relaunches");
         logs.GetSnapshot().Should().Contain(r => r.Id.Id == 420 && r.Message.Contains("failed 3 health checks in a row", StringComparison.Ordinal));
         await Eventually.WaitAsync(() => !Directory.Exists($"/proc/{first.ProcessId}"), "the stopped process killed");
+    }
+
+    [Fact]
+    public async Task A_plugin_sends_its_debug_lines_when_the_host_logs_that_plugin_at_debug()
+    {
+        var logs = new Microsoft.Extensions.Logging.Testing.FakeLogCollector();
+        using var loggers = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b
+            .SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Information)
+            .AddFilter(PluginService.PluginCategoryPrefix + "chatty", Microsoft.Extensions.Logging.LogLevel.Debug)
+            .AddProvider(new Microsoft.Extensions.Logging.Testing.FakeLoggerProvider(logs)));
+        await using var service = new PluginService(
+            "chatty", Command("chatty"), Handshake, Patient(), loggers.CreateLogger<PluginService>(), _time, loggerFactory: loggers);
+        await service.StartAsync();
+        var client = await service.WaitAsync().WaitAsync(Eventually.DefaultTimeout);
+
+        await new Echo.EchoClient(client.Channel).SayAsync(new EchoRequest { Text = "hi" });
+
+        await Eventually.WaitAsync(() => logs.GetSnapshot().Any(r => r.Message == "plugin.chatty: echo call 1: hi"), "the plugin's Debug line");
+        logs.GetSnapshot().Single(r => r.Message == "plugin.chatty: echo call 1: hi").Level.Should().Be(Microsoft.Extensions.Logging.LogLevel.Debug);
     }
 }

@@ -105,6 +105,7 @@ public sealed partial class PluginClient : IAsyncDisposable
         start.Environment["PLUGIN_MIN_PORT"] = options.MinPort.ToString(CultureInfo.InvariantCulture);
         start.Environment["PLUGIN_MAX_PORT"] = options.MaxPort.ToString(CultureInfo.InvariantCulture);
         start.Environment[HandshakeConfig.ProtocolVersionsVariable] = string.Join(',', handshake.ProtocolVersions);
+        start.Environment[PluginLogLevel.Variable] = PluginLogLevel.For(logger);
         var clientCertificate = options.AutoMtls ? AutoMtls.CreateCertificate() : null;
         if (clientCertificate is not null)
         {

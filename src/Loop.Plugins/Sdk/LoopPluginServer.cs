@@ -75,6 +75,9 @@ public static class LoopPluginServer
         builder.WebHost.UseKestrelCore();
         builder.Services.AddRoutingCore();
         builder.Logging.AddProvider(new HclogLoggerProvider(stderr));
+
+        // The host says how much it shows of this plugin; lines below that are not even written.
+        builder.Logging.SetMinimumLevel(PluginLogLevel.Parse(env.GetValueOrDefault(PluginLogLevel.Variable)));
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(kestrel => PluginKestrel.Listen(kestrel, listener, tls, metricsPort));
         builder.Services.AddGrpc();
