@@ -31,6 +31,22 @@ public sealed class HclogLoggerProvider(TextWriter output, TimeProvider? timePro
         _ => "error",
     };
 
+    /// <summary>Reads an hclog level name as hclog's LevelFromString does (trimmed, any case; "warning" too, "off" is None).</summary>
+    internal static bool TryParseLevel(string? name, out LogLevel level)
+    {
+        level = name?.Trim().ToLowerInvariant() switch
+        {
+            "trace" => LogLevel.Trace,
+            "debug" => LogLevel.Debug,
+            "info" => LogLevel.Information,
+            "warn" or "warning" => LogLevel.Warning,
+            "error" => LogLevel.Error,
+            "off" => LogLevel.None,
+            _ => (LogLevel)(-1),
+        };
+        return level >= LogLevel.Trace;
+    }
+
     private void Write(string category, LogLevel level, string message, Exception? exception)
     {
         using var buffer = new MemoryStream();

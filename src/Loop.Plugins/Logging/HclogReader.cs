@@ -82,16 +82,11 @@ public sealed class HclogReader
                 return null;
             }
 
-            // hclog's LevelFromString: trimmed, any case.
-            var level = (root.TryGetProperty("@level", out var l) && l.ValueKind == JsonValueKind.String ? l.GetString()!.Trim().ToLowerInvariant() : null) switch
-            {
-                "trace" => LogLevel.Trace,
-                "debug" => LogLevel.Debug,
-                "info" => LogLevel.Information,
-                "warn" or "warning" => LogLevel.Warning,
-                "error" => LogLevel.Error,
-                _ => LogLevel.Debug,
-            };
+            // hclog's LevelFromString: trimmed, any case; a missing, unknown or "off" level reads as debug.
+            var level = root.TryGetProperty("@level", out var l) && l.ValueKind == JsonValueKind.String
+                && HclogLoggerProvider.TryParseLevel(l.GetString(), out var parsed) && parsed != LogLevel.None
+                ? parsed
+                : LogLevel.Debug;
             var fields = root.EnumerateObject()
                 .Where(p => !p.Name.StartsWith('@'))
                 .GroupBy(p => p.Name, StringComparer.Ordinal)

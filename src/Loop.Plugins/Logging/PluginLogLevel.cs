@@ -28,13 +28,5 @@ public static class PluginLogLevel
     }
 
     /// <summary>The level a plugin logs at: from <paramref name="value"/> (any case), else Information.</summary>
-    public static LogLevel Parse(string? value) => value?.Trim().ToLowerInvariant() switch
-    {
-        "trace" => LogLevel.Trace,
-        "debug" => LogLevel.Debug,
-        "warn" or "warning" => LogLevel.Warning,
-        "error" => LogLevel.Error,
-        "off" => LogLevel.None,
-        _ => LogLevel.Information,
-    };
+    public static LogLevel Parse(string? value) => HclogLoggerProvider.TryParseLevel(value, out var level) ? level : LogLevel.Information;
 }

@@ -10,16 +10,19 @@ namespace Loop.Plugins;
 /// </summary>
 internal sealed class PluginLogState(string plugin, string message, IReadOnlyDictionary<string, string> fields) : IReadOnlyList<KeyValuePair<string, object?>>
 {
+    // Indexed by position for every structured read of the state: an array, not ElementAt over the dictionary.
+    private readonly KeyValuePair<string, string>[] _fields = [.. fields];
+
     public const string OriginalFormat = "plugin.{Plugin}: {Message}";
 
-    public int Count => fields.Count + 3;
+    public int Count => _fields.Length + 3;
 
     public KeyValuePair<string, object?> this[int index] => index switch
     {
         0 => new("Plugin", plugin),
         1 => new("Message", message),
-        _ when index - 2 < fields.Count => Field(index - 2),
-        _ when index - 2 == fields.Count => new("{OriginalFormat}", OriginalFormat),
+        _ when index - 2 < _fields.Length => Field(index - 2),
+        _ when index - 2 == _fields.Length => new("{OriginalFormat}", OriginalFormat),
         _ => throw new ArgumentOutOfRangeException(nameof(index)),
     };
 
@@ -36,7 +39,7 @@ internal sealed class PluginLogState(string plugin, string message, IReadOnlyDic
     public override string ToString()
     {
         var text = new StringBuilder("plugin.").Append(plugin).Append(": ").Append(message);
-        foreach (var (key, value) in fields)
+        foreach (var (key, value) in _fields)
         {
             text.Append(' ').Append(key).Append('=');
             if (value.Length == 0 || value.Any(c => char.IsWhiteSpace(c) || c == '"'))
@@ -54,7 +57,7 @@ internal sealed class PluginLogState(string plugin, string message, IReadOnlyDic
 
     private KeyValuePair<string, object?> Field(int index)
     {
-        var (key, value) = fields.ElementAt(index);
+        var (key, value) = _fields[index];
 
         // A key that would shadow the plugin's name or message keeps its value under a prefixed name.
         return new(key is "Plugin" or "Message" or "{OriginalFormat}" ? "plugin_" + key : key, value);

@@ -203,8 +203,7 @@ public sealed partial class PluginService : LoopService
                 var quick = _quickRelaunches++;
                 if (quick > 0)
                 {
-                    var wait = TimeSpan.FromTicks(Math.Min(_options.RelaunchBackoff.Ticks << Math.Min(quick - 1, 20), _options.MaxRelaunchBackoff.Ticks));
-                    await Task.Delay(wait, _timeProvider, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(Backoff(quick - 1), _timeProvider, cancellationToken).ConfigureAwait(false);
                 }
             }
             else
@@ -213,7 +212,7 @@ public sealed partial class PluginService : LoopService
             }
         }
 
-        var backoff = _options.RelaunchBackoff;
+        var failures = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
             try
@@ -242,12 +241,16 @@ public sealed partial class PluginService : LoopService
                 // on every keep-alive tick.
                 _lastError = ex.Message;
                 _metrics.LaunchFailed();
+                var backoff = Backoff(failures++);
                 LogLaunchFailed(_logger, Name, ex.Message, backoff);
                 await Task.Delay(backoff, _timeProvider, cancellationToken).ConfigureAwait(false);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxRelaunchBackoff.Ticks));
             }
         }
     }
+
+    /// <summary>The wait before try <paramref name="attempt"/> + 1 of a row: RelaunchBackoff, doubling, capped at MaxRelaunchBackoff.</summary>
+    private TimeSpan Backoff(int attempt) =>
+        TimeSpan.FromTicks((long)Math.Min(_options.RelaunchBackoff.Ticks * Math.Pow(2, Math.Min(attempt, 30)), _options.MaxRelaunchBackoff.Ticks));
 
     private static TaskCompletionSource<PluginClient> NewReady() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
