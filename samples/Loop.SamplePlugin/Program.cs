@@ -1,6 +1,6 @@
 // A sample LOOP plugin. Run by a host, it serves Echo over the go-plugin protocol and counts calls on /metrics.
 // Flags for fault tests: --crash-after N (exit 3 at once after N calls), --hang-after N (stop answering and report
-// NOT_SERVING after N calls), --no-handshake (never start serving). Other ways to serve: --tcp (loopback TCP, as on
+// NOT_SERVING after N calls), --answer-after-ms N (each Say answers N ms late), --no-handshake (never start serving). Other ways to serve: --tcp (loopback TCP, as on
 // Windows), --per-call (Echo activated per call through MapServices instead of bound once).
 using System.Diagnostics.Metrics;
 using System.Globalization;
@@ -18,7 +18,7 @@ if (args.Contains("--no-handshake"))
     await Task.Delay(Timeout.Infinite);
 }
 
-var behaviour = new Behaviour(Flag(args, "--crash-after"), Flag(args, "--hang-after"));
+var behaviour = new Behaviour(Flag(args, "--crash-after"), Flag(args, "--hang-after"), Flag(args, "--answer-after-ms"));
 var perCall = args.Contains("--per-call");
 return await LoopPluginServer.RunAsync(new LoopPluginServerOptions
 {
@@ -50,7 +50,7 @@ internal static partial class Native
 }
 
 /// <summary>Fault injection from the command line.</summary>
-internal sealed record Behaviour(int? CrashAfter, int? HangAfter);
+internal sealed record Behaviour(int? CrashAfter, int? HangAfter, int? AnswerAfterMs);
 
 /// <summary>Echoes text and counts calls (metric <c>super_great_counter</c>).</summary>
 internal sealed partial class EchoService(Behaviour behaviour, HealthServiceImpl health, PluginBroker broker, ILogger<EchoService> logger) : Echo.EchoBase
@@ -75,6 +75,11 @@ internal sealed partial class EchoService(Behaviour behaviour, HealthServiceImpl
         {
             health.SetStatus("plugin", HealthCheckResponse.Types.ServingStatus.NotServing);
             await Task.Delay(Timeout.Infinite, context.CancellationToken);
+        }
+
+        if (behaviour.AnswerAfterMs is { } late)
+        {
+            await Task.Delay(late, context.CancellationToken);
         }
 
         // Sent only when the host logs this plugin at Debug (LOOP_PLUGIN_LOG_LEVEL).

@@ -68,6 +68,56 @@ public sealed class AddLoopPluginTests
     }
 
     [Fact]
+    public async Task A_plugin_stopped_for_good_leaves_the_registry_and_returns_its_port()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var builder = Builder();
+        builder.Services.AddSingleton<TimeProvider>(time);
+        builder.Services.AddLoopPlugin(new CmdConfig("leaving", Plugin), Handshake);
+        using var host = builder.Build();
+        await host.StartAsync();
+        var registry = host.Services.GetRequiredService<ILoopRegistry>();
+        var service = host.Services.GetRequiredKeyedService<PluginService>("leaving");
+        await service.WaitAsync().WaitAsync(Eventually.DefaultTimeout);
+        var port = registry.List().Single().EnvConfig.PrometheusPort;
+        var pool = host.Services.GetRequiredService<PortPool>();
+
+        await service.StopAsync();
+
+        registry.TryGet("leaving", out _).Should().BeFalse("a stopped plugin is not discovered");
+        registry.List().Should().BeEmpty();
+        registry.Register("leaving").EnvConfig.PrometheusPort.Should().NotBe(port, "the name is free again, the port resting");
+        var others = Enumerable.Range(0, pool.LastPort - pool.FirstPort - 1).Select(_ => pool.Take()).ToList();
+        others.Should().NotContain(port, "the returned port rests in quarantine first");
+        time.Advance(pool.Quarantine);
+        pool.Take().Should().Be(port, "once rested, the returned port is handed out again");
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public void The_default_grpc_and_Prometheus_port_ranges_do_not_overlap()
+    {
+        var client = new PluginClientOptions();
+        var host = new LoopPluginsOptions();
+        PluginPorts.Overlap(client.MinPort, client.MaxPort, host.FirstPort, host.LastPort).Should().BeFalse();
+        var pool = new PortPool();
+        PluginPorts.Overlap(client.MinPort, client.MaxPort, pool.FirstPort, pool.LastPort).Should().BeFalse();
+        (client.MinPort, client.MaxPort).Should().Be((10_000, 25_000), "go-plugin's PLUGIN_MIN_PORT and PLUGIN_MAX_PORT defaults");
+        pool.LastPort.Should().BeLessThan(32_768, "below Linux's ephemeral ports");
+    }
+
+    [Fact]
+    public async Task A_plugin_grpc_range_overlapping_the_Prometheus_pool_fails_the_start_naming_both()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddLoopPlugins(o => { o.FirstPort = 20_000; o.LastPort = 20_099; });
+        builder.Services.AddLoopPlugin(new CmdConfig("clash", Plugin), Handshake);
+        using var host = builder.Build();
+        var error = (await host.Invoking(h => h.StartAsync()).Should().ThrowAsync<OptionsValidationException>()).Which;
+        error.Message.Should().Contain("plugin clash").And.Contain("10000-25000").And.Contain("20000-20099");
+    }
+
+    [Fact]
     public async Task Bad_options_fail_the_start_naming_the_setting()
     {
         var builder = Host.CreateApplicationBuilder();

@@ -234,4 +234,37 @@ public sealed class PluginServiceTests
         await Eventually.WaitAsync(() => logs.GetSnapshot().Any(r => r.Message == "plugin.chatty: echo call 1: hi"), "the plugin's Debug line");
         logs.GetSnapshot().Single(r => r.Message == "plugin.chatty: echo call 1: hi").Level.Should().Be(Microsoft.Extensions.Logging.LogLevel.Debug);
     }
+    [Fact]
+    public async Task Calls_on_the_supervised_channel_get_the_timeout_floor_when_their_deadline_is_sooner()
+    {
+        // Every Say answers 300 ms late; the caller asks for 1 ms, like a placeholder MaxDurationQuery of zero would.
+        DateTime Soon() => TimeProvider.System.GetUtcNow().UtcDateTime.AddMilliseconds(1);
+        var patient = Patient();
+        patient.Client.CallTimeoutFloor = TimeSpan.FromSeconds(30);
+        await using var floored = new PluginService("floored", Command("floored", "--answer-after-ms", "300"), Handshake, patient, timeProvider: _time);
+        var strict = Patient();
+        strict.Client.CallTimeoutFloor = TimeSpan.FromMilliseconds(20);
+        await using var bare = new PluginService("bare", Command("bare", "--answer-after-ms", "300"), Handshake, strict, timeProvider: _time);
+        await Task.WhenAll(floored.StartAsync(), bare.StartAsync());
+        var client = await floored.WaitAsync().WaitAsync(Eventually.DefaultTimeout);
+        var control = await bare.WaitAsync().WaitAsync(Eventually.DefaultTimeout);
+
+        client.CallTimeoutFloor.Should().Be(TimeSpan.FromSeconds(30));
+        (await new Echo.EchoClient(client.Channel).SayAsync(new EchoRequest { Text = "late" }, deadline: Soon())).Text.Should().Be("late");
+        var noDeadline = await new Echo.EchoClient(client.Channel).SayAsync(new EchoRequest { Text = "unbounded" });
+        noDeadline.Text.Should().Be("unbounded", "a call without a deadline is left alone");
+
+        // The control: the same call with a floor below the answer time runs out.
+        var late = async () => await new Echo.EchoClient(control.Channel).SayAsync(new EchoRequest { Text = "late" }, deadline: Soon());
+        (await late.Should().ThrowAsync<Grpc.Core.RpcException>()).Which.StatusCode.Should().Be(Grpc.Core.StatusCode.DeadlineExceeded);
+    }
+
+    [Fact]
+    public void A_floor_that_is_not_positive_is_refused_when_the_service_is_made()
+    {
+        var options = Patient();
+        options.Client.CallTimeoutFloor = TimeSpan.Zero;
+        var make = () => new PluginService("zero", Command("zero"), Handshake, options, timeProvider: _time);
+        make.Should().Throw<ArgumentOutOfRangeException>();
+    }
 }

@@ -3,11 +3,14 @@ namespace Loop.Plugins;
 /// <summary>Options of <c>AddLoopPlugins</c>.</summary>
 public sealed class LoopPluginsOptions
 {
-    /// <summary>The lowest Prometheus port handed to a plugin. Default 10000.</summary>
-    public int FirstPort { get; set; } = 10_000;
+    /// <summary>
+    /// The lowest Prometheus port handed to a plugin. Default <see cref="PluginPorts.PrometheusFirst"/> (25001, just
+    /// above the TCP plugins' gRPC range).
+    /// </summary>
+    public int FirstPort { get; set; } = PluginPorts.PrometheusFirst;
 
-    /// <summary>The highest Prometheus port handed to a plugin. Default 25000.</summary>
-    public int LastPort { get; set; } = 25_000;
+    /// <summary>The highest Prometheus port handed to a plugin. Default <see cref="PluginPorts.PrometheusLast"/> (30000).</summary>
+    public int LastPort { get; set; } = PluginPorts.PrometheusLast;
 
     /// <summary>The tracing settings every plugin gets.</summary>
     public LoopTracingConfig Tracing { get; set; } = LoopTracingConfig.Disabled;

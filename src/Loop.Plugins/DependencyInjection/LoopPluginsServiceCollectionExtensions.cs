@@ -53,15 +53,18 @@ public static class LoopPluginsServiceCollectionExtensions
         {
             var options = new PluginServiceOptions();
             configure?.Invoke(options);
+            RequireSeparatePorts(command.Id, options.Client, sp.GetRequiredService<IOptions<LoopPluginsOptions>>().Value);
+            var registry = sp.GetRequiredService<ILoopRegistry>();
             return new PluginService(
                 command.Id,
-                LoopCommands.RegisterLoop(sp.GetRequiredService<ILoopRegistry>(), command),
+                LoopCommands.RegisterLoop(registry, command),
                 handshake,
                 options,
                 sp.GetService<ILogger<PluginService>>(),
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(),
-                sp.GetService<ILoggerFactory>());
+                sp.GetService<ILoggerFactory>(),
+                registry);
         });
         services.AddSingleton<Microsoft.Extensions.Hosting.IHostedService>(sp =>
             new Loop.Services.LoopServiceHostedService<PluginService>(sp.GetRequiredKeyedService<PluginService>(command.Id)));
@@ -102,6 +105,19 @@ public static class LoopPluginsServiceCollectionExtensions
 
         inProcess?.Invoke(services);
         return services;
+    }
+
+    // A TCP plugin's gRPC port taken from the Prometheus pool would fail another plugin's metrics listener, or this one's
+    // start, depending on which came first: refuse the overlap up front.
+    private static void RequireSeparatePorts(string id, PluginClientOptions client, LoopPluginsOptions host)
+    {
+        if (PluginPorts.Overlap(client.MinPort, client.MaxPort, host.FirstPort, host.LastPort))
+        {
+            throw new OptionsValidationException(
+                id,
+                typeof(PluginClientOptions),
+                [$"plugin {id}: Client.MinPort-MaxPort ({client.MinPort}-{client.MaxPort}) overlaps the Prometheus ports of LoopPluginsOptions.FirstPort-LastPort ({host.FirstPort}-{host.LastPort})."]);
+        }
     }
 
     private sealed class Validator : IValidateOptions<LoopPluginsOptions>

@@ -26,13 +26,17 @@ public sealed partial class PluginClient : IAsyncDisposable
     private int _killed;
     private int? _exitCode;
 
-    private PluginClient(string name, Process process, Task exited, HandshakeLine handshake, GrpcChannel channel, PeerTls? tls, PluginClientOptions options, ILogger logger)
+    private readonly GrpcChannel _channel;
+
+    private PluginClient(string name, Process process, Task exited, HandshakeLine handshake, GrpcChannel channel, TimeSpan callTimeoutFloor, PeerTls? tls, PluginClientOptions options, ILogger logger)
     {
         Name = name;
         Broker = new PluginBroker(tls);
         _process = process;
         Handshake = handshake;
-        Channel = channel;
+        _channel = channel;
+        Channel = new FlooredChannel(channel, new DeadlineFloorInterceptor(callTimeoutFloor, TimeProvider.System));
+        CallTimeoutFloor = callTimeoutFloor;
         _options = options;
         _logger = logger;
         ProcessId = process.Id;
@@ -65,6 +69,11 @@ public sealed partial class PluginClient : IAsyncDisposable
     /// <summary>The plugin's name: the registered name under supervision, else its executable's base name.</summary>
     public string Name { get; }
 
+    /// <summary>The call timeout floor <paramref name="options"/> give, or the environment's, or the default.</summary>
+    /// <exception cref="LoopEnvironmentException">The variable is set and not a positive duration.</exception>
+    internal static TimeSpan CallTimeoutFloorOf(PluginClientOptions options) =>
+        options.CallTimeoutFloor is { } set ? new RpcTimeoutFloor(set).Floor : RpcTimeoutFloor.FromEnvironment().Floor;
+
     /// <summary>The handshake the plugin printed.</summary>
     public HandshakeLine Handshake { get; }
 
@@ -72,7 +81,14 @@ public sealed partial class PluginClient : IAsyncDisposable
     public PluginBroker Broker { get; }
 
     /// <summary>The gRPC channel to the plugin's services.</summary>
-    public GrpcChannel Channel { get; }
+    /// <remarks>
+    /// Every call made on it has a deadline at least <see cref="CallTimeoutFloor"/> away (see
+    /// <see cref="PluginClientOptions.CallTimeoutFloor"/>).
+    /// </remarks>
+    public ChannelBase Channel { get; }
+
+    /// <summary>The shortest deadline of a call on <see cref="Channel"/>.</summary>
+    public TimeSpan CallTimeoutFloor { get; }
 
     /// <summary>The plugin's process id (kept after the process is gone).</summary>
     public int ProcessId { get; }
@@ -91,6 +107,7 @@ public sealed partial class PluginClient : IAsyncDisposable
     /// <param name="name">The plugin's name in every log line about it (the registered name); the executable's base name when null.</param>
     /// <param name="cancellationToken">Cancels the start (the process is killed).</param>
     /// <exception cref="PluginHandshakeException">Exited early, timed out, bad line, incompatible version.</exception>
+    /// <exception cref="LoopEnvironmentException"><c>CL_MIN_OCR2_MAX_DURATION_QUERY</c> is set and not a positive duration (nothing started).</exception>
     public static async Task<PluginClient> StartAsync(
         ProcessStartInfo start, HandshakeConfig handshake, PluginClientOptions? options = null, ILogger? logger = null, string? name = null, CancellationToken cancellationToken = default)
     {
@@ -98,6 +115,7 @@ public sealed partial class PluginClient : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(handshake);
         options ??= new PluginClientOptions();
         logger ??= NullLogger.Instance;
+        var callTimeoutFloor = CallTimeoutFloorOf(options);
         start.UseShellExecute = false;
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
@@ -152,7 +170,7 @@ public sealed partial class PluginClient : IAsyncDisposable
             var tls = clientCertificate is null ? null : new PeerTls(clientCertificate, line.ServerCertificate!);
             var channel = PluginChannels.Create(line.Network, line.Address, tls);
             LogStarted(logger, name, process.Id, line.Address, line.AppProtocolVersion);
-            return new PluginClient(name, process, exited, line, channel, tls, options, logger);
+            return new PluginClient(name, process, exited, line, channel, callTimeoutFloor, tls, options, logger);
         }
         catch (Exception ex)
         {
@@ -185,7 +203,7 @@ public sealed partial class PluginClient : IAsyncDisposable
 
         try
         {
-            var reply = await new Health.HealthClient(Channel)
+            var reply = await new Health.HealthClient(_channel)
                 .CheckAsync(new HealthCheckRequest { Service = "plugin" }, deadline: Deadline(timeout), cancellationToken: cancellationToken)
                 .ConfigureAwait(false);
             return reply.Status == HealthCheckResponse.Types.ServingStatus.Serving;
@@ -216,7 +234,7 @@ public sealed partial class PluginClient : IAsyncDisposable
         _broker.Dispose();
         try
         {
-            await new GRPCController.GRPCControllerClient(Channel)
+            await new GRPCController.GRPCControllerClient(_channel)
                 .ShutdownAsync(new Protocol.Empty(), deadline: Deadline(_options.GracefulKillTimeout))
                 .ConfigureAwait(false);
         }
@@ -241,7 +259,7 @@ public sealed partial class PluginClient : IAsyncDisposable
         await _brokerReader.ConfigureAwait(false);
         await Broker.DisposeAsync().ConfigureAwait(false);
         _stdioStop.Dispose();
-        Channel.Dispose();
+        _channel.Dispose();
     }
 
     /// <inheritdoc />
@@ -301,7 +319,7 @@ public sealed partial class PluginClient : IAsyncDisposable
     {
         try
         {
-            using var call = new GRPCStdio.GRPCStdioClient(Channel).StreamStdio(new Google.Protobuf.WellKnownTypes.Empty(), cancellationToken: cancellationToken);
+            using var call = new GRPCStdio.GRPCStdioClient(_channel).StreamStdio(new Google.Protobuf.WellKnownTypes.Empty(), cancellationToken: cancellationToken);
             while (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
             {
                 var data = call.ResponseStream.Current;

@@ -15,9 +15,22 @@ public sealed class PluginClientOptions
     /// </summary>
     public bool AutoMtls { get; set; }
 
-    /// <summary>The lowest TCP port a plugin may listen on (where it uses TCP). Default 10000.</summary>
-    public int MinPort { get; set; } = 10_000;
+    /// <summary>
+    /// The shortest deadline a call on <see cref="PluginClient.Channel"/> gets: a sooner deadline is raised to now + this
+    /// (calls without a deadline are left alone). Null (the default) reads <c>CL_MIN_OCR2_MAX_DURATION_QUERY</c> (a Go
+    /// duration), and without it <see cref="RpcTimeoutFloor.DefaultFloor"/> (100 ms), as Chainlink's LOOP hosts do.
+    /// </summary>
+    public TimeSpan? CallTimeoutFloor { get; set; }
 
-    /// <summary>The highest TCP port a plugin may listen on. Default 25000.</summary>
-    public int MaxPort { get; set; } = 25_000;
+    /// <summary>
+    /// The lowest TCP port a plugin may serve gRPC on (where it uses TCP; <c>PLUGIN_MIN_PORT</c>). Default
+    /// <see cref="PluginPorts.GrpcFirst"/> (10000, as go-plugin).
+    /// </summary>
+    public int MinPort { get; set; } = PluginPorts.GrpcFirst;
+
+    /// <summary>
+    /// The highest TCP port a plugin may serve gRPC on (<c>PLUGIN_MAX_PORT</c>). Default <see cref="PluginPorts.GrpcLast"/>
+    /// (25000, as go-plugin). Keep the range clear of the Prometheus ports of <c>AddLoopPlugins</c>.
+    /// </summary>
+    public int MaxPort { get; set; } = PluginPorts.GrpcLast;
 }

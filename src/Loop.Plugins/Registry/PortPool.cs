@@ -4,7 +4,8 @@ using System.Net.Sockets;
 namespace Loop.Plugins;
 
 /// <summary>
-/// Hands out Prometheus ports for plugins from a block at or above 10000 (clear of the usual ephemeral range),
+/// Hands out Prometheus ports for plugins, by default from <see cref="PluginPorts.PrometheusFirst"/> to
+/// <see cref="PluginPorts.PrometheusLast"/> (clear of the TCP plugins' gRPC ports and of the ephemeral range),
 /// consecutively, each checked bindable on 127.0.0.1 when taken (a busy one is skipped). A returned port is
 /// quarantined for <see cref="Quarantine"/> so a plugin still shutting down cannot collide with its successor.
 /// </summary>
@@ -17,7 +18,7 @@ public sealed class PortPool
     private int _next;
 
     /// <summary>Creates a pool over [<paramref name="firstPort"/>, <paramref name="lastPort"/>].</summary>
-    public PortPool(int firstPort = 10_000, int lastPort = 25_000, TimeProvider? timeProvider = null)
+    public PortPool(int firstPort = PluginPorts.PrometheusFirst, int lastPort = PluginPorts.PrometheusLast, TimeProvider? timeProvider = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(firstPort, 1024);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(lastPort, 65_535);

@@ -37,7 +37,7 @@ internal sealed partial class PluginListener : IDisposable
     /// <summary>
     /// Listens where go-plugin's server would, given the host's variables. A TCP search passes over
     /// <paramref name="reservedPort"/> (the plugin's Prometheus port: the host's pool handed it out but nothing listens on
-    /// it until the metrics server starts, and the default pool and port range overlap).
+    /// it until the metrics server starts; a host may configure its pool and the port range to overlap).
     /// </summary>
     public static PluginListener Open(PluginNetwork network, IReadOnlyDictionary<string, string> env, int? reservedPort) => network switch
     {
@@ -45,7 +45,7 @@ internal sealed partial class PluginListener : IDisposable
             env.GetValueOrDefault("PLUGIN_UNIX_SOCKET_DIR") is { Length: > 0 } d ? d
             : env.GetValueOrDefault("TMPDIR") is { Length: > 0 } t ? t
             : null),
-        PluginNetwork.Tcp => Tcp(Port(env, "PLUGIN_MIN_PORT", 10_000), Port(env, "PLUGIN_MAX_PORT", 25_000), reservedPort),
+        PluginNetwork.Tcp => Tcp(Port(env, "PLUGIN_MIN_PORT", PluginPorts.GrpcFirst), Port(env, "PLUGIN_MAX_PORT", PluginPorts.GrpcLast), reservedPort),
         _ => throw new ArgumentOutOfRangeException(nameof(network), network, "not a plugin network"),
     };
 

@@ -20,6 +20,7 @@ public sealed partial class PluginService : LoopService
     private readonly TimeProvider _timeProvider;
     private readonly SleeperTask _keepAlive;
     private readonly PluginMetrics _metrics;
+    private readonly ILoopRegistry? _registry;
     private readonly Lock _gate = new();
     private TaskCompletionSource<PluginClient> _ready = NewReady();
     private PluginClient? _client;
@@ -42,6 +43,11 @@ public sealed partial class PluginService : LoopService
     /// <c>Loop.Plugins.Plugin.&lt;name&gt;</c> so that each plugin's level can be set alone; without it they go to
     /// <paramref name="logger"/>.
     /// </param>
+    /// <param name="registry">
+    /// The registry the plugin is registered in under <paramref name="name"/>; when the service stops (for good: a
+    /// service starts once) the plugin is unregistered there, so it leaves <c>/discovery</c> and its Prometheus port is
+    /// returned. Null when the caller manages the registration.
+    /// </param>
     public PluginService(
         string name,
         Func<ProcessStartInfo> command,
@@ -50,7 +56,8 @@ public sealed partial class PluginService : LoopService
         ILogger<PluginService>? logger = null,
         TimeProvider? timeProvider = null,
         System.Diagnostics.Metrics.IMeterFactory? meterFactory = null,
-        ILoggerFactory? loggerFactory = null)
+        ILoggerFactory? loggerFactory = null,
+        ILoopRegistry? registry = null)
         : base(name)
     {
         _metrics = new PluginMetrics(name, meterFactory);
@@ -62,6 +69,10 @@ public sealed partial class PluginService : LoopService
         _logger = logger ?? NullLogger<PluginService>.Instance;
         _pluginLogger = loggerFactory?.CreateLogger(PluginCategoryPrefix + name) ?? _logger;
         _timeProvider = timeProvider ?? TimeProvider.System;
+        _registry = registry;
+
+        // A bad CL_MIN_OCR2_MAX_DURATION_QUERY is an error here, where the host is configured, not a failed launch later.
+        _ = PluginClient.CallTimeoutFloorOf(_options.Client);
         _keepAlive = new SleeperTask($"{name}.keep-alive", KeepAliveAsync, _options.KeepAliveInterval, _timeProvider, _logger);
     }
 
@@ -150,6 +161,10 @@ public sealed partial class PluginService : LoopService
 
         _metrics.Down();
         _metrics.Dispose();
+        if (_registry?.Unregister(Name) == true)
+        {
+            LogUnregistered(_logger, Name);
+        }
     }
 
     private async ValueTask KeepAliveAsync(CancellationToken cancellationToken)
@@ -157,7 +172,9 @@ public sealed partial class PluginService : LoopService
         var current = Client;
         if (current is not null && !current.Exited.IsCompleted)
         {
-            if (await current.PingAsync(_options.HealthTimeout, cancellationToken).ConfigureAwait(false))
+            var passed = await current.PingAsync(_options.HealthTimeout, cancellationToken).ConfigureAwait(false);
+            _metrics.HealthChecked(passed);
+            if (passed)
             {
                 if (_failedChecks > 0)
                 {
@@ -262,6 +279,9 @@ public sealed partial class PluginService : LoopService
 
     [LoggerMessage(EventId = 423, Level = LogLevel.Information, Message = "plugin {Plugin} answers its health check again after {Count} failed")]
     private static partial void LogHealthy(ILogger logger, string plugin, int count);
+
+    [LoggerMessage(EventId = 424, Level = LogLevel.Information, Message = "plugin {Plugin} stopped for good: unregistered, its Prometheus port returned")]
+    private static partial void LogUnregistered(ILogger logger, string plugin);
 
     [LoggerMessage(EventId = 421, Level = LogLevel.Warning, Message = "plugin {Plugin} failed to launch ({Reason}); next try in {Backoff}")]
     private static partial void LogLaunchFailed(ILogger logger, string plugin, string reason, TimeSpan backoff);
