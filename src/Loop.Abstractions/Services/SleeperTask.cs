@@ -146,6 +146,8 @@ public sealed partial class SleeperTask : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "SleeperTask {Name}: a run of the work failed")]
+    // It logs on its owner's logger, so its id must be clear of every package's own ids (they start at 1): the 900s are
+    // Loop.Abstractions'.
+    [LoggerMessage(EventId = 901, Level = LogLevel.Error, Message = "SleeperTask {Name}: a run of the work failed")]
     private static partial void LogWorkFailed(ILogger logger, string name, Exception exception);
 }

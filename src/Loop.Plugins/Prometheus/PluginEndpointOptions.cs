@@ -1,3 +1,6 @@
+using Loop.Options;
+using Microsoft.Extensions.Options;
+
 namespace Loop.Plugins;
 
 /// <summary>Options of the Prometheus endpoints (<c>MapLoopPluginEndpoints</c>).</summary>
@@ -9,11 +12,18 @@ public sealed class PluginEndpointOptions
     /// <summary>The host name in discovery targets. Default: <c>CL_PROMETHEUS_DISCOVERY_HOSTNAME</c>, else the machine name, else localhost.</summary>
     public string? DiscoveryHostName { get; set; }
 
-    /// <summary>The port in discovery targets. Default: the port the discovery request arrived on.</summary>
+    /// <summary>The port in discovery targets.</summary>
+    /// <value>1 to 65535, or null (the default) for the port the discovery request arrived on.</value>
+    [Between(1, 65_535)]
     public int? DiscoveryPort { get; set; }
 
-    /// <summary>How long the proxy waits for a plugin's /metrics. Default 1 s (well under a scrape interval).</summary>
-    public TimeSpan ProxyTimeout { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>The default of <see cref="ProxyTimeout"/>: 1 s, well under a scrape interval.</summary>
+    public static readonly TimeSpan DefaultProxyTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the proxy waits for a plugin's /metrics.</summary>
+    /// <value>Positive. Default <see cref="DefaultProxyTimeout"/> (1 s).</value>
+    [Positive]
+    public TimeSpan ProxyTimeout { get; set; } = DefaultProxyTimeout;
 
     internal string ResolveHostName() =>
         DiscoveryHostName is { Length: > 0 } configured ? configured
@@ -21,3 +31,7 @@ public sealed class PluginEndpointOptions
         : Environment.MachineName is { Length: > 0 } machine ? machine
         : "localhost";
 }
+
+/// <summary>The generated DataAnnotations validator of <see cref="PluginEndpointOptions"/>.</summary>
+[OptionsValidator]
+internal sealed partial class PluginEndpointOptionsValidator : IValidateOptions<PluginEndpointOptions>;

@@ -20,11 +20,19 @@ public static class PluginEndpoints
     /// the plugin's <c>/metrics</c> from 127.0.0.1 and its registered port; unknown name → 404, plugin down → 502. Only
     /// registered plugins are reachable and nothing in the request chooses the host or port.
     /// </summary>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is out of range (every one named).</exception>
     public static IEndpointConventionBuilder MapLoopPluginEndpoints(this IEndpointRouteBuilder endpoints, Action<PluginEndpointOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var options = new PluginEndpointOptions();
         configure?.Invoke(options);
+        var validation = new Loop.Options.PathedOptionsValidator<PluginEndpointOptions>(Microsoft.Extensions.Options.Options.DefaultName, null, new PluginEndpointOptionsValidator())
+            .Validate(Microsoft.Extensions.Options.Options.DefaultName, options);
+        if (validation.Failed)
+        {
+            throw new Microsoft.Extensions.Options.OptionsValidationException(Microsoft.Extensions.Options.Options.DefaultName, typeof(PluginEndpointOptions), validation.Failures);
+        }
+
         var group = endpoints.MapGroup(string.Empty);
         // RequestDelegate handlers: no reflection over delegates, so the endpoints work under trimming and AOT.
         group.MapGet("/discovery", context => DiscoveryAsync(context, context.RequestServices.GetRequiredService<ILoopRegistry>(), options));
