@@ -6,7 +6,6 @@
 //    /plugins/sample/metrics, and health on /health.
 using System.Net;
 using Loop.Demo;
-using Loop.DurableEmitter;
 using Loop.Plugins;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using OpenTelemetry.Metrics;
@@ -34,7 +33,9 @@ builder.Services.AddLoopPlugins();
 // The sample plugin runs out of process over the go-plugin protocol, supervised, with its own /metrics.
 builder.Services.AddLoopPlugin(new CmdConfig("sample", SamplePluginLocation.Find(demo.PluginPath)), SampleHandshake.Config);
 builder.Services.AddHostedService<PluginCaller>();
-builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(DurableEmitter.MeterName, PluginService.MeterName).AddPrometheusExporter());
+// The host's own /metrics (listed first by /discovery): the application adds OpenTelemetry's Prometheus exporter itself,
+// and AddLoopInstrumentation() enables every Loop package's meter.
+builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddLoopInstrumentation().AddPrometheusExporter());
 
 var app = builder.Build();
 app.MapGrpcService<DemoIngress>();

@@ -54,8 +54,8 @@ public sealed class PluginServiceTests
     {
         using var meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var factory = meters.GetRequiredService<IMeterFactory>();
-        using var relaunches = new MetricCollector<long>(factory, PluginService.MeterName, "loop.plugin.relaunches");
-        using var launches = new MetricCollector<long>(factory, PluginService.MeterName, "loop.plugin.launches");
+        using var relaunches = new MetricCollector<long>(factory, PluginService.MeterName, "loop.plugins.relaunches");
+        using var launches = new MetricCollector<long>(factory, PluginService.MeterName, "loop.plugins.launches");
         await using var service = new PluginService("crashy", Command("crashy", "--crash-after", "2"), Handshake, Patient(), timeProvider: _time, meterFactory: factory);
         service.CheckReady().Should().NotBeNull();
         await service.StartAsync();
@@ -75,7 +75,7 @@ public sealed class PluginServiceTests
         second.ProcessId.Should().NotBe(first.ProcessId);
         (await new Echo.EchoClient(second.Channel).SayAsync(new EchoRequest { Text = "again" })).Calls.Should().Be(1, "a fresh process answers");
         relaunches.GetMeasurementSnapshot().Should().ContainSingle().Which.Tags["plugin"].Should().Be("crashy");
-        launches.GetMeasurementSnapshot().Should().HaveCount(2);
+        launches.GetMeasurementSnapshot().Should().HaveCount(2).And.OnlyContain(m => (string?)m.Tags["outcome"] == "succeeded");
     }
 
     [Fact]

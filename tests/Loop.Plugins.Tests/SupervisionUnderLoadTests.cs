@@ -27,8 +27,8 @@ public sealed class SupervisionUnderLoadTests : IDisposable
     {
         using var meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var factory = meters.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
-        using var checks = new MetricCollector<long>(factory, PluginService.MeterName, "loop.plugin.health_checks");
-        using var relaunches = new MetricCollector<long>(factory, PluginService.MeterName, "loop.plugin.relaunches");
+        using var checks = new MetricCollector<long>(factory, PluginService.MeterName, "loop.plugins.health_checks");
+        using var relaunches = new MetricCollector<long>(factory, PluginService.MeterName, "loop.plugins.relaunches");
         var spin = _folder.Script("spin.sh", "while :; do :; done");
         var load = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => Process.Start(spin)).ToList();
         var registry = new LoopRegistry(new PortPool(19_900, 19_999));

@@ -23,11 +23,11 @@ public sealed class MetricsTests : IDisposable
     public async Task Restarts_upgrades_rollbacks_processes_up_and_the_current_version_are_measured()
     {
         var factory = _metrics.GetRequiredService<IMeterFactory>();
-        using var restarts = new MetricCollector<long>(factory, VisorService.MeterName, "visor.restarts");
-        using var upgrades = new MetricCollector<long>(factory, VisorService.MeterName, "visor.upgrades");
-        using var rollbacks = new MetricCollector<long>(factory, VisorService.MeterName, "visor.rollbacks");
-        using var up = new MetricCollector<int>(factory, VisorService.MeterName, "visor.processes_up");
-        using var version = new MetricCollector<int>(factory, VisorService.MeterName, "visor.current_version");
+        using var restarts = new MetricCollector<long>(factory, VisorService.MeterName, "loop.visor.restarts");
+        using var upgrades = new MetricCollector<long>(factory, VisorService.MeterName, "loop.visor.upgrades");
+        using var rollbacks = new MetricCollector<long>(factory, VisorService.MeterName, "loop.visor.rollbacks");
+        using var up = new MetricCollector<int>(factory, VisorService.MeterName, "loop.visor.processes");
+        using var version = new MetricCollector<int>(factory, VisorService.MeterName, "loop.visor.version");
         var time = new FakeTimeProvider();
         var flag = Path.Combine(_temp.Parent, "crashed-once");
         File.WriteAllText(_temp.Home.ConfigPath, "restartsDelaySeconds = 0\n");

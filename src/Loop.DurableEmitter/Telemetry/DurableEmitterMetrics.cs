@@ -8,16 +8,17 @@ namespace Loop.DurableEmitter;
 internal sealed class DurableEmitterMetrics : IDisposable
 {
     /// <summary>The meter name to enable in OpenTelemetry (<c>AddMeter("Loop.DurableEmitter")</c>).</summary>
-    public const string MeterName = "Loop.DurableEmitter";
+    public const string MeterName = Loop.Telemetry.LoopMeters.DurableEmitter;
 
     private static readonly double[] DurationBuckets = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
     private readonly Loop.Telemetry.PackageMeter _package;
     private readonly Meter _meter;
-    private readonly Counter<long> _emitSuccess;
-    private readonly Counter<long> _emitFailure;
+    private static readonly KeyValuePair<string, object?> Stored = new("outcome", "stored");
+    private static readonly KeyValuePair<string, object?> Failed = new("outcome", "failed");
+    private static readonly KeyValuePair<string, object?> Accepted = new("outcome", "accepted");
+    private readonly Counter<long> _emits;
     private readonly Histogram<double> _emitDuration;
-    private readonly Counter<long> _publishSuccess;
-    private readonly Counter<long> _publishFailure;
+    private readonly Counter<long> _sends;
     private readonly Histogram<double> _publishDuration;
     private readonly Counter<long> _delivered;
     private readonly Counter<long> _expired;
@@ -33,38 +34,37 @@ internal sealed class DurableEmitterMetrics : IDisposable
         _package = new Loop.Telemetry.PackageMeter(MeterName, meterFactory);
         _meter = _package.Meter;
         var seconds = new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets };
-        _emitSuccess = _meter.CreateCounter<long>("durable_emitter.emit.success", "{call}", "Emits whose event was stored.");
-        _emitFailure = _meter.CreateCounter<long>("durable_emitter.emit.failure", "{call}", "Emits that failed.");
-        _emitDuration = _meter.CreateHistogram("durable_emitter.emit.duration", "s", "Time an emit waited for its insert.", advice: seconds);
-        _publishSuccess = _meter.CreateCounter<long>("durable_emitter.publish.batch.events.success", "{event}", "Events the ingress accepted.");
-        _publishFailure = _meter.CreateCounter<long>("durable_emitter.publish.batch.events.failure", "{event}", "Events whose send failed.");
-        _publishDuration = _meter.CreateHistogram("durable_emitter.publish.duration", "s", "Time from queueing an event to its send result.", advice: seconds);
-        _delivered = _meter.CreateCounter<long>("durable_emitter.delivery.completed", "{event}", "Events marked delivered in the store.");
-        _expired = _meter.CreateCounter<long>("durable_emitter.expired_purged", "{event}", "Undelivered events deleted by expiry.");
-        _bufferFull = _meter.CreateCounter<long>("durable_emitter.batch_enqueue.buffer_full", "{event}", "Events the transport refused (left for retransmit).");
-        _corrupt = _meter.CreateCounter<long>("durable_emitter.corrupt_events", "{event}", "Stored payloads that are not CloudEvents (skipped).");
-        _storeOperations = _meter.CreateCounter<long>("durable_emitter.store.operations", "{operation}", "Store operations by name and outcome.");
-        _storeDuration = _meter.CreateHistogram("durable_emitter.store.operation.duration", "s", "Store operation durations.", advice: seconds);
-        _meter.CreateObservableGauge("durable_emitter.queue.depth", () => Stats.TotalRows, "{event}", "Rows in the store, delivered but unpurged included.");
-        _meter.CreateObservableGauge("durable_emitter.queue.pending", () => Stats.Depth, "{event}", "Undelivered rows: the backlog.");
-        _meter.CreateObservableGauge("durable_emitter.queue.payload_bytes", () => Stats.PayloadBytes, "By", "Payload bytes of undelivered rows.");
-        _meter.CreateObservableGauge("durable_emitter.queue.oldest_pending_age_seconds", () => Stats.OldestPendingAge.TotalSeconds, "s", "Age of the oldest undelivered row.");
-        _meter.CreateObservableGauge("durable_emitter.queue.near_ttl", () => Stats.NearTtlCount, "{event}", "Undelivered rows close to expiry.");
-        _meter.CreateObservableGauge("durable_emitter.queue.capacity_usage_ratio", ObserveCapacity, "1", "Pending payload bytes over MaxQueuePayloadBytes.");
+        _emits = _meter.CreateCounter<long>("loop.emitter.emits", "{call}", "Emits, by outcome (stored, failed).");
+        _emitDuration = _meter.CreateHistogram("loop.emitter.emit.duration", "s", "Time an emit waited for its insert, by outcome.", advice: seconds);
+        _sends = _meter.CreateCounter<long>("loop.emitter.sends", "{event}", "Events sent to the ingress, by outcome (accepted, failed) and phase (first, retransmit).");
+        _publishDuration = _meter.CreateHistogram("loop.emitter.send.duration", "s", "Time from queueing an event to its send result, by phase.", advice: seconds);
+        _delivered = _meter.CreateCounter<long>("loop.emitter.delivered", "{event}", "Events marked delivered in the store.");
+        _expired = _meter.CreateCounter<long>("loop.emitter.expired", "{event}", "Undelivered events deleted by expiry.");
+        _bufferFull = _meter.CreateCounter<long>("loop.emitter.refused", "{event}", "Events the transport's full buffer refused (left for retransmit), by phase.");
+        _corrupt = _meter.CreateCounter<long>("loop.emitter.corrupt", "{event}", "Stored payloads that are not CloudEvents (skipped).");
+        _storeOperations = _meter.CreateCounter<long>("loop.emitter.store.operations", "{operation}", "Store operations, by operation and outcome (succeeded, failed).");
+        _storeDuration = _meter.CreateHistogram("loop.emitter.store.operation.duration", "s", "Store operation durations, by operation and outcome.", advice: seconds);
+        _meter.CreateObservableGauge("loop.emitter.queue.rows", () => Stats.TotalRows, "{event}", "Rows in the store, delivered but unpurged included.");
+        _meter.CreateObservableGauge("loop.emitter.queue.pending", () => Stats.Depth, "{event}", "Undelivered rows: the backlog.");
+        _meter.CreateObservableGauge("loop.emitter.queue.payload.size", () => Stats.PayloadBytes, "By", "Payload bytes of undelivered rows.");
+        _meter.CreateObservableGauge("loop.emitter.queue.oldest_pending.age", () => Stats.OldestPendingAge.TotalSeconds, "s", "Age of the oldest undelivered row.");
+        _meter.CreateObservableGauge("loop.emitter.queue.near_ttl", () => Stats.NearTtlCount, "{event}", "Undelivered rows close to expiry.");
+        _meter.CreateObservableGauge("loop.emitter.queue.capacity.usage", ObserveCapacity, "1", "Pending payload bytes over MaxQueuePayloadBytes.");
     }
 
     public void SetMaxQueuePayloadBytes(long value) => Interlocked.Exchange(ref _maxQueuePayloadBytes, value);
 
     public void Emitted(TimeSpan elapsed, bool success)
     {
-        (success ? _emitSuccess : _emitFailure).Add(1);
-        _emitDuration.Record(elapsed.TotalSeconds);
+        var outcome = success ? Stored : Failed;
+        _emits.Add(1, outcome);
+        _emitDuration.Record(elapsed.TotalSeconds, outcome);
     }
 
     public void Published(TimeSpan elapsed, bool success, string phase)
     {
         var tag = new KeyValuePair<string, object?>("phase", phase);
-        (success ? _publishSuccess : _publishFailure).Add(1, tag);
+        _sends.Add(1, success ? Accepted : Failed, tag);
         _publishDuration.Record(elapsed.TotalSeconds, tag);
     }
 
@@ -78,7 +78,7 @@ internal sealed class DurableEmitterMetrics : IDisposable
 
     public void StoreOperation(string operation, TimeSpan elapsed, bool error)
     {
-        var tags = new TagList { { "operation", operation }, { "error", error } };
+        var tags = new TagList { { "operation", operation }, { "outcome", error ? "failed" : "succeeded" } };
         _storeOperations.Add(1, tags);
         _storeDuration.Record(elapsed.TotalSeconds, tags);
     }

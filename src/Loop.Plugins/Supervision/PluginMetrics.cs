@@ -5,16 +5,16 @@ namespace Loop.Plugins;
 /// <summary>Supervision instruments on meter <see cref="MeterName"/>, tagged with the plugin's name.</summary>
 internal sealed class PluginMetrics : IDisposable
 {
-    public const string MeterName = "Loop.Plugins";
+    public const string MeterName = Loop.Telemetry.LoopMeters.Plugins;
 
     private readonly Loop.Telemetry.PackageMeter _package;
     private readonly Meter _meter;
+    private static readonly KeyValuePair<string, object?> Succeeded = new("outcome", "succeeded");
+    private static readonly KeyValuePair<string, object?> Passed = new("outcome", "passed");
+    private static readonly KeyValuePair<string, object?> Failed = new("outcome", "failed");
     private readonly Counter<long> _launches;
     private readonly Counter<long> _relaunches;
-    private readonly Counter<long> _launchFailures;
     private readonly Counter<long> _healthChecks;
-    private readonly KeyValuePair<string, object?> _passed = new("outcome", "passed");
-    private readonly KeyValuePair<string, object?> _failed = new("outcome", "failed");
     private readonly KeyValuePair<string, object?> _plugin;
     private int _healthy;
 
@@ -23,16 +23,15 @@ internal sealed class PluginMetrics : IDisposable
         _package = new Loop.Telemetry.PackageMeter(MeterName, factory);
         _meter = _package.Meter;
         _plugin = new KeyValuePair<string, object?>("plugin", plugin);
-        _launches = _meter.CreateCounter<long>("loop.plugin.launches", "{launch}", "Successful plugin launches.");
-        _relaunches = _meter.CreateCounter<long>("loop.plugin.relaunches", "{relaunch}", "Relaunches of a plugin that exited or stopped answering.");
-        _launchFailures = _meter.CreateCounter<long>("loop.plugin.launch_failures", "{failure}", "Launches that failed (handshake, timeout, exec).");
-        _healthChecks = _meter.CreateCounter<long>("loop.plugin.health_checks", "{check}", "Health checks of a running plugin, by outcome (passed, failed).");
-        _meter.CreateObservableGauge("loop.plugin.healthy", () => new Measurement<int>(Volatile.Read(ref _healthy), _plugin), "1", "1 while the plugin is launched and passed its last health check.");
+        _launches = _meter.CreateCounter<long>("loop.plugins.launches", "{launch}", "Plugin launches, by outcome (succeeded; failed: handshake, timeout, exec).");
+        _relaunches = _meter.CreateCounter<long>("loop.plugins.relaunches", "{relaunch}", "Relaunches of a plugin that exited or stopped answering.");
+        _healthChecks = _meter.CreateCounter<long>("loop.plugins.health_checks", "{check}", "Health checks of a running plugin, by outcome (passed, failed).");
+        _meter.CreateObservableGauge("loop.plugins.healthy", () => new Measurement<int>(Volatile.Read(ref _healthy), _plugin), "1", "1 while the plugin is launched and passed its last health check.");
     }
 
     public void Launched()
     {
-        _launches.Add(1, _plugin);
+        _launches.Add(1, _plugin, Succeeded);
         Volatile.Write(ref _healthy, 1);
     }
 
@@ -42,9 +41,9 @@ internal sealed class PluginMetrics : IDisposable
         Volatile.Write(ref _healthy, 0);
     }
 
-    public void HealthChecked(bool passed) => _healthChecks.Add(1, _plugin, passed ? _passed : _failed);
+    public void HealthChecked(bool passed) => _healthChecks.Add(1, _plugin, passed ? Passed : Failed);
 
-    public void LaunchFailed() => _launchFailures.Add(1, _plugin);
+    public void LaunchFailed() => _launches.Add(1, _plugin, Failed);
 
     public void Down() => Volatile.Write(ref _healthy, 0);
 

@@ -5,7 +5,7 @@ namespace Loop.Visor;
 /// <summary>Visor's instruments on meter <see cref="MeterName"/>.</summary>
 internal sealed class VisorMetrics : IDisposable
 {
-    public const string MeterName = "Loop.Visor";
+    public const string MeterName = Loop.Telemetry.LoopMeters.Visor;
 
     private readonly Loop.Telemetry.PackageMeter _package;
     private readonly Meter _meter;
@@ -19,12 +19,12 @@ internal sealed class VisorMetrics : IDisposable
     {
         _package = new Loop.Telemetry.PackageMeter(MeterName, factory);
         _meter = _package.Meter;
-        _restarts = _meter.CreateCounter<long>("visor.restarts", "{restart}", "Crash restarts of the process set.");
-        _upgrades = _meter.CreateCounter<long>("visor.upgrades", "{upgrade}", "Version switches.");
-        _rollbacks = _meter.CreateCounter<long>("visor.rollbacks", "{rollback}", "Upgrades rolled back because the new version died at start.");
-        _meter.CreateObservableGauge("visor.processes_up", () => Volatile.Read(ref _processesUp), "{process}", "Processes of the set running now.");
+        _restarts = _meter.CreateCounter<long>("loop.visor.restarts", "{restart}", "Crash restarts of the process set.");
+        _upgrades = _meter.CreateCounter<long>("loop.visor.upgrades", "{upgrade}", "Version switches.");
+        _rollbacks = _meter.CreateCounter<long>("loop.visor.rollbacks", "{rollback}", "Upgrades rolled back because the new version died at start.");
+        _meter.CreateObservableGauge("loop.visor.processes", () => Volatile.Read(ref _processesUp), "{process}", "Processes of the set running now.");
         _meter.CreateObservableGauge(
-            "visor.current_version",
+            "loop.visor.version",
             () => _version.Length == 0 ? [] : new[] { new Measurement<int>(1, new KeyValuePair<string, object?>("version", _version)) },
             "1",
             "1, tagged with the running version's name.");

@@ -189,7 +189,7 @@ public sealed class DurableEmitterTests
     public async Task Undelivered_events_expire_after_the_ttl_and_are_counted()
     {
         await using var h = new EmitterHarness(o => { o.EventTtl = TimeSpan.FromMinutes(30); o.ExpiryInterval = TimeSpan.FromMinutes(1); });
-        using var expired = h.Meters.Collect("durable_emitter.expired_purged");
+        using var expired = h.Meters.Collect("loop.emitter.expired");
         h.Subscriber = (_, _) => throw new InvalidOperationException("never accepted");
         await h.Emitter.StartAsync();
         await h.EmitAsync("doomed");
@@ -208,7 +208,7 @@ public sealed class DurableEmitterTests
     public async Task Corrupt_rows_are_skipped_and_counted_and_do_not_block_the_rest()
     {
         await using var h = new EmitterHarness(o => o.RetransmitBatchSize = 2);
-        using var corrupt = h.Meters.Collect("durable_emitter.corrupt_events");
+        using var corrupt = h.Meters.Collect("loop.emitter.corrupt");
         await h.Store.InsertAsync(new byte[] { 0xFF, 0xFF, 0xFF });
         await h.Store.InsertAsync(Encoding.UTF8.GetBytes("not a cloud event"));
         var good = new CloudEvent { Id = "good-1", Source = "s", Type = "t", SpecVersion = "1.0" };
@@ -224,7 +224,7 @@ public sealed class DurableEmitterTests
     public async Task A_full_transport_buffer_does_not_fail_the_emit_and_the_row_is_sent_later()
     {
         await using var h = new EmitterHarness(bufferSize: 1);
-        using var full = h.Meters.Collect("durable_emitter.batch_enqueue.buffer_full");
+        using var full = h.Meters.Collect("loop.emitter.refused");
         var release = new TaskCompletionSource();
         h.Subscriber = async (_, ct) => await release.Task.WaitAsync(ct);
         await h.Emitter.StartAsync();
@@ -298,7 +298,7 @@ public sealed class DurableEmitterTests
     {
         await using var h = new EmitterHarness(o => o.MaxQueuePayloadBytes = 1000);
         using var ratio = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<double>(
-            h.Meters.Factory, DurableEmitter.MeterName, "durable_emitter.queue.capacity_usage_ratio");
+            h.Meters.Factory, DurableEmitter.MeterName, "loop.emitter.queue.capacity.usage");
         await h.Store.InsertAsync(new byte[250]);
         await h.Emitter.StartAsync();
 

@@ -118,7 +118,7 @@ public sealed class DeliveryFaultTests(SharedPostgres pg) : IAsyncLifetime
     public async Task Corrupt_rows_in_postgres_are_skipped_and_counted()
     {
         await using var h = new PgIngressHarness(pg.Fixture.DataSource, _ingress, configure: o => o.RetransmitBatchSize = 1);
-        using var corrupt = h.Meters.Collect("durable_emitter.corrupt_events");
+        using var corrupt = h.Meters.Collect("loop.emitter.corrupt");
         await h.Store.InitializeAsync();
         await h.Store.InsertAsync(new byte[] { 0xde, 0xad, 0xbe, 0xef });
         var good = new CloudEvent { Id = "pg-good", Source = "s", Type = "t", SpecVersion = "1.0" };
@@ -150,7 +150,7 @@ public sealed class DeliveryFaultTests(SharedPostgres pg) : IAsyncLifetime
     {
         _ingress.Mode = IngressMode.Unavailable;
         await using var h = new PgIngressHarness(pg.Fixture.DataSource, _ingress, configure: o => { o.EventTtl = TimeSpan.FromMinutes(10); o.ExpiryInterval = TimeSpan.FromMinutes(1); });
-        using var expired = h.Meters.Collect("durable_emitter.expired_purged");
+        using var expired = h.Meters.Collect("loop.emitter.expired");
         await h.Emitter.StartAsync();
         for (var i = 0; i < 5; i++)
         {

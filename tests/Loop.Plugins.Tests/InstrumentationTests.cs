@@ -1,0 +1,41 @@
+using System.Net;
+using Loop.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+
+namespace Loop.Plugins.Tests;
+
+/// <summary>The host's own /metrics as the README shows it: OpenTelemetry's Prometheus exporter and AddLoopInstrumentation().</summary>
+public sealed class InstrumentationTests
+{
+    private static readonly HandshakeConfig Handshake = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
+
+    [Fact]
+    public async Task AddLoopInstrumentation_exports_the_plugin_instruments_under_the_suite_scheme()
+    {
+        var port = FreePort.Next();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
+        builder.Services.AddLoopPlugins(o => { o.FirstPort = 32_040; o.LastPort = 32_049; });
+        builder.Services.AddLoopPlugin(new CmdConfig("measured", BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin")), Handshake, o => o.HealthTimeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddLoopInstrumentation().AddPrometheusExporter());
+        await using var app = builder.Build();
+        app.MapPrometheusScrapingEndpoint();
+        await app.StartAsync();
+        await app.Services.GetRequiredKeyedService<PluginService>("measured").WaitAsync().WaitAsync(Eventually.DefaultTimeout);
+
+        using var http = new HttpClient();
+        var metrics = "";
+        await Eventually.WaitAsync(
+            async () => (metrics = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics")).Contains("loop_plugins_launches", StringComparison.Ordinal),
+            "the launch counter on /metrics");
+
+        metrics.Should().Contain("loop_plugins_launches_total{otel_scope_name=\"Loop.Plugins\",outcome=\"succeeded\",plugin=\"measured\"} 1")
+            .And.Contain("loop_plugins_healthy");
+        await app.StopAsync();
+    }
+}
