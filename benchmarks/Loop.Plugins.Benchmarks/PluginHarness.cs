@@ -17,19 +17,37 @@ internal static class PluginHarness
 
     public static async Task RunAsync(int rounds, TextWriter output)
     {
-        var (goPlugin, _) = await GoToolchain.BuildOnceAsync();
-        // BENCH_AOT_PLUGIN names an already published AOT plugin (to compare builds); else the harness publishes one.
-        var aot = Environment.GetEnvironmentVariable("BENCH_AOT_PLUGIN") is { Length: > 0 } published
-            ? published
-            : (await AotSamplePlugin.PublishOnceAsync()).Binary;
-        var plugins = new (string Name, string Path)[]
+        // BENCH_PLUGINS narrows the run (comma-separated: jit, r2r, r2rc, aot, go); BENCH_AOT_PLUGIN names an already
+        // published AOT plugin (to compare builds), else the harness publishes one.
+        var only = Environment.GetEnvironmentVariable("BENCH_PLUGINS")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        bool Wanted(string key) => only is null || only.Contains(key, StringComparer.OrdinalIgnoreCase);
+        var plugins = new List<(string Name, string Path)>();
+        if (Wanted("jit"))
         {
-            (".NET sample plugin (JIT)", Plugins.DotnetPlugin),
-            (".NET sample plugin (ReadyToRun)", await PublishedPlugin.PublishAsync("r2r", "-p:PublishReadyToRun=true", "--self-contained", "false")),
-            (".NET sample plugin (ReadyToRun composite, self-contained)", await PublishedPlugin.PublishAsync("r2rc", "-p:PublishReadyToRun=true", "-p:PublishReadyToRunComposite=true", "--self-contained", "true")),
-            (".NET sample plugin (Native AOT)", aot),
-            ("Go plugin (go-plugin 1.0.1)", goPlugin),
-        };
+            plugins.Add((".NET sample plugin (JIT)", Plugins.DotnetPlugin));
+        }
+
+        if (Wanted("r2r"))
+        {
+            plugins.Add((".NET sample plugin (ReadyToRun)", await PublishedPlugin.PublishAsync("r2r", "-p:PublishReadyToRun=true", "--self-contained", "false")));
+        }
+
+        if (Wanted("r2rc"))
+        {
+            plugins.Add((".NET sample plugin (ReadyToRun composite, self-contained)", await PublishedPlugin.PublishAsync("r2rc", "-p:PublishReadyToRun=true", "-p:PublishReadyToRunComposite=true", "--self-contained", "true")));
+        }
+
+        if (Wanted("aot"))
+        {
+            plugins.Add((".NET sample plugin (Native AOT)", Environment.GetEnvironmentVariable("BENCH_AOT_PLUGIN") is { Length: > 0 } published
+                ? published
+                : (await AotSamplePlugin.PublishOnceAsync()).Binary));
+        }
+
+        if (Wanted("go"))
+        {
+            plugins.Add(("Go plugin (go-plugin 1.0.1)", (await GoToolchain.BuildOnceAsync()).Plugin));
+        }
 
         output.WriteLine($"rounds: {rounds}; round trip: {Calls} calls after 200 warm-up calls");
         output.WriteLine();

@@ -267,4 +267,57 @@ public sealed class PluginServiceTests
         var make = () => new PluginService("zero", Command("zero"), Handshake, options, timeProvider: _time);
         make.Should().Throw<ArgumentOutOfRangeException>();
     }
+
+    [Fact]
+    public async Task A_graceful_stop_logs_no_error_from_the_plugin()
+    {
+        var logs = new Microsoft.Extensions.Logging.Testing.FakeLogCollector();
+        using var loggers = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b
+            .SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Debug)
+            .AddProvider(new Microsoft.Extensions.Logging.Testing.FakeLoggerProvider(logs)));
+        var service = new PluginService("quiet", Command("quiet"), Handshake, Patient(), loggers.CreateLogger<PluginService>(), _time, loggerFactory: loggers);
+        await service.StartAsync();
+        var client = await service.WaitAsync().WaitAsync(Eventually.DefaultTimeout);
+        (await new Echo.EchoClient(client.Channel).SayAsync(new EchoRequest { Text = "bye" })).Text.Should().Be("bye");
+
+        await service.StopAsync();
+        await Eventually.WaitAsync(() => !Directory.Exists($"/proc/{client.ProcessId}"), "the plugin gone");
+
+        // The host closing its broker and stdio streams on the way out is how every stop goes: not an error, and no
+        // stack trace in the host's log.
+        logs.GetSnapshot().Where(r => r.Level >= Microsoft.Extensions.Logging.LogLevel.Warning).Select(r => $"{r.Category}: {r.Message}")
+            .Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_host_that_resets_its_broker_stream_is_not_an_error_in_the_plugin()
+    {
+        var logs = new Microsoft.Extensions.Logging.Testing.FakeLogCollector();
+        using var loggers = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b
+            .SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Debug)
+            .AddProvider(new Microsoft.Extensions.Logging.Testing.FakeLoggerProvider(logs)));
+        await using var service = new PluginService("reset", Command("reset"), Handshake, Patient(), loggers.CreateLogger<PluginService>(), _time, loggerFactory: loggers);
+        await service.StartAsync();
+        var client = await service.WaitAsync().WaitAsync(Eventually.DefaultTimeout);
+
+        // What a host does on its way out (or a Go host when it closes the broker): the stream is reset, not ended.
+        // Whether the plugin's read sees the reset as a cancellation or as an IOException is a race: reset it many times.
+        for (var i = 0; i < 30; i++)
+        {
+            using var reset = new CancellationTokenSource();
+            using var call = new Loop.Plugins.Protocol.GRPCBroker.GRPCBrokerClient(client.Channel).StartStream(cancellationToken: reset.Token);
+            await call.RequestStream.WriteAsync(new Loop.Plugins.Protocol.ConnInfo { ServiceId = 99, Network = "unix", Address = "/nonexistent" });
+            await reset.CancelAsync();
+        }
+
+        // Three round trips later, the plugin has long handled the reset; each call's own Debug line shows it is logging.
+        for (var i = 1; i <= 3; i++)
+        {
+            await new Echo.EchoClient(client.Channel).SayAsync(new EchoRequest { Text = $"after {i}" });
+        }
+
+        await Eventually.WaitAsync(() => logs.GetSnapshot().Any(r => r.Message.EndsWith("after 3", StringComparison.Ordinal)), "the third call logged");
+        logs.GetSnapshot().Where(r => r.Level >= Microsoft.Extensions.Logging.LogLevel.Warning).Select(r => $"{r.Category}: {r.Message}")
+            .Should().BeEmpty();
+    }
 }

@@ -34,8 +34,11 @@ internal sealed class BrokerService(PluginBroker broker) : GRPCBroker.GRPCBroker
                 broker.OnReceived(requestStream.Current);
             }
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
         {
+            // The host reset the stream: that is how a host leaves (a stop, a Go host closing its broker), and whether
+            // the read sees a cancellation or "the client reset the request stream" is a race. Not an error, and no
+            // stack trace in the host's log.
         }
     }
 }
@@ -53,8 +56,9 @@ internal sealed class StdioService(StdioForwarder forwarder, IHostApplicationLif
                 await responseStream.WriteAsync(data, stop.Token).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
         {
+            // The host went away or reset the stream (see BrokerService).
         }
     }
 }
