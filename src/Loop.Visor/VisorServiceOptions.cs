@@ -1,3 +1,5 @@
+using Loop.Options;
+
 namespace Loop.Visor;
 
 /// <summary>Options of <see cref="VisorService"/> that are not in config.toml.</summary>
@@ -13,15 +15,18 @@ public sealed class VisorServiceOptions
     public static readonly TimeSpan DefaultDownloadTimeout = TimeSpan.FromSeconds(120);
 
     /// <summary>How often upgrade sources are polled (and config.toml checked for edits); also once right after each start.</summary>
-    /// <value>Default <see cref="DefaultPollInterval"/>.</value>
+    /// <value>Positive. Default <see cref="DefaultPollInterval"/>.</value>
+    [Positive]
     public TimeSpan PollInterval { get; set; } = DefaultPollInterval;
 
     /// <summary>The deadline of one upgrade-status call.</summary>
-    /// <value>Default <see cref="DefaultRpcTimeout"/>.</value>
+    /// <value>Positive. Default <see cref="DefaultRpcTimeout"/>.</value>
+    [Positive]
     public TimeSpan RpcTimeout { get; set; } = DefaultRpcTimeout;
 
     /// <summary>The deadline of each release-server step of an auto install (release lookup, checksum, the whole download).</summary>
-    /// <value>Default <see cref="DefaultDownloadTimeout"/>.</value>
+    /// <value>Positive. Default <see cref="DefaultDownloadTimeout"/>.</value>
+    [Positive]
     public TimeSpan DownloadTimeout { get; set; } = DefaultDownloadTimeout;
 
     /// <summary>Poll the run config's upgrade-status RPC endpoint when it has one. Default true.</summary>

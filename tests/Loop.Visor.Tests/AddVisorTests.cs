@@ -1,5 +1,7 @@
 using Loop.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -41,5 +43,53 @@ public sealed class AddVisorTests : IDisposable
         bad.Services.AddVisor(o => o.Home = _temp.Root);
         using var badHost = bad.Build();
         (await badHost.Invoking(h => h.StartAsync()).Should().ThrowAsync<OptionsValidationException>()).Which.Message.Should().Contain(":1: stopDelaySeconds: expected an integer");
+    }
+
+    [Fact]
+    public async Task Options_bound_from_a_section_report_every_error_with_its_configuration_path()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Loop:Visor:StopHostWhenVisorExits"] = "false",
+            ["Loop:Visor:Service:PollInterval"] = "00:00:00",
+            ["Loop:Visor:Service:DownloadTimeout"] = "-00:00:01",
+        });
+        builder.Services.AddVisor(builder.Configuration.GetSection("Loop:Visor"));
+        using var host = builder.Build();
+
+        var failures = string.Join("\n", (await host.Invoking(h => h.StartAsync()).Should().ThrowAsync<OptionsValidationException>()).Which.Failures);
+
+        failures.Should().Contain("Loop:Visor:Home is required")
+            .And.Contain("Loop:Visor:Service:PollInterval must be positive (was 00:00:00)")
+            .And.Contain("Loop:Visor:Service:DownloadTimeout must be positive (was -00:00:01)");
+    }
+
+    [Fact]
+    public async Task A_section_with_a_home_runs_visor_and_its_health_check_names_the_running_version()
+    {
+        var pidFile = Path.Combine(_temp.Parent, "pid");
+        _temp.Version("genesis", $"echo $$ > {pidFile}\nexec sleep 600");
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Loop:Visor:Home"] = _temp.Root, ["Loop:Visor:Service:PollInterval"] = "00:00:01" });
+        builder.Services.AddVisor(builder.Configuration.GetSection("Loop:Visor"));
+        using var host = builder.Build();
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+
+        await host.StartAsync();
+        await Eventually.WaitAsync(async () => (await health.CheckHealthAsync()).Status == HealthStatus.Healthy, "visor healthy");
+        var entry = (await health.CheckHealthAsync()).Entries["visor"];
+        entry.Description.Should().StartWith("running genesis");
+        entry.Data["processes"].Should().BeOfType<string>().Which.Should().Contain("vega");
+
+        // A rolled-back upgrade needs an operator: Degraded, saying which and why.
+        VisorStateFile.Update(_temp.Home, s => s with { LastRollback = new RollbackRecord("v2.0.0", "genesis", TimeProvider.System.GetUtcNow(), "exited with code 1 at start") });
+        var degraded = (await health.CheckHealthAsync()).Entries["visor"];
+        degraded.Status.Should().Be(HealthStatus.Degraded);
+        degraded.Description.Should().Contain("the upgrade to v2.0.0 was rolled back: exited with code 1 at start");
+
+        await host.StopAsync();
     }
 }

@@ -1,6 +1,7 @@
+using Loop.Options;
 using Loop.Visor;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -8,45 +9,36 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class VisorServiceCollectionExtensions
 {
     /// <summary>
-    /// Runs Visor on the home folder from <paramref name="configure"/> as a hosted service. The home folder is checked
-    /// when the host starts (it must exist and hold a valid config.toml). Extra <see cref="IUpgradeSource"/>s registered
-    /// in the container are polled too.
+    /// Runs Visor on the home folder from <paramref name="configure"/> as a hosted service, with a health check named
+    /// <c>visor</c>. The options and the home are checked when the host starts (the home must exist and hold a valid
+    /// config.toml), every error at once. Extra <see cref="IUpgradeSource"/>s registered in the container are polled too.
     /// </summary>
     public static IServiceCollection AddVisor(this IServiceCollection services, Action<VisorHostOptions> configure)
     {
-        ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
-        services.AddOptions<VisorHostOptions>().Configure(configure).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<VisorHostOptions>, VisorHostOptionsValidator>());
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddHostedService<VisorHostedService>();
-        return services;
+        return AddVisor(services, null, configure);
     }
 
-    private sealed class VisorHostOptionsValidator : IValidateOptions<VisorHostOptions>
+    /// <summary>
+    /// <see cref="AddVisor(IServiceCollection, Action{VisorHostOptions})"/> with the options bound from
+    /// <paramref name="section"/> (<c>builder.Configuration.GetSection("Loop:Visor")</c>: <c>Home</c>,
+    /// <c>StopHostWhenVisorExits</c>, <c>Service:PollInterval</c>, ...); errors name the configuration path
+    /// (<c>Loop:Visor:Service:PollInterval must be positive (was 00:00:00)</c>).
+    /// </summary>
+    public static IServiceCollection AddVisor(this IServiceCollection services, IConfigurationSection section)
     {
-        public ValidateOptionsResult Validate(string? name, VisorHostOptions options)
-        {
-            if (string.IsNullOrWhiteSpace(options.Home))
-            {
-                return ValidateOptionsResult.Fail("VisorHostOptions.Home is required.");
-            }
+        ArgumentNullException.ThrowIfNull(section);
+        return AddVisor(services, section, null);
+    }
 
-            var home = new VisorHome(options.Home);
-            if (!File.Exists(home.ConfigPath))
-            {
-                return ValidateOptionsResult.Fail($"VisorHostOptions.Home: {home.ConfigPath} does not exist (create the home with loop-visor init).");
-            }
-
-            try
-            {
-                VisorConfigFile.Load(home.ConfigPath);
-                return ValidateOptionsResult.Success;
-            }
-            catch (VisorConfigException ex)
-            {
-                return ValidateOptionsResult.Fail(ex.Message);
-            }
-        }
+    private static IServiceCollection AddVisor(IServiceCollection services, IConfigurationSection? section, Action<VisorHostOptions>? configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ValidatedOptions.Add(services, Options.Options.DefaultName, section, static (b, s) => b.Bind(s), configure, new VisorHostOptionsValidator(), VisorHostOptions.Rules);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<VisorHostedService>();
+        services.AddHostedService(sp => sp.GetRequiredService<VisorHostedService>());
+        services.AddHealthChecks().AddCheck<VisorHealthCheck>("visor", tags: ["loop", "visor"]);
+        return services;
     }
 }
