@@ -265,7 +265,21 @@ public sealed class PluginServiceTests
         var options = Patient();
         options.Client.CallTimeoutFloor = TimeSpan.Zero;
         var make = () => new PluginService("zero", Command("zero"), Handshake, options, timeProvider: _time);
-        make.Should().Throw<ArgumentOutOfRangeException>();
+        make.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().Which.Failures
+            .Should().Contain("PluginServiceOptions[zero].Client.CallTimeoutFloor must be positive (was 00:00:00)");
+    }
+
+    [Fact]
+    public void Options_handed_to_the_constructor_are_validated_all_at_once_naming_the_plugin()
+    {
+        // A zero KeepAliveInterval used to crash later naming neither the setting nor the plugin; a zero RelaunchBackoff
+        // wrote a warning per failed launch without pause; a negative HealthTimeout was accepted.
+        var options = new PluginServiceOptions { KeepAliveInterval = TimeSpan.Zero, RelaunchBackoff = TimeSpan.Zero, HealthTimeout = TimeSpan.FromSeconds(-1) };
+        var make = () => new PluginService("careless", Command("careless"), Handshake, options, timeProvider: _time);
+        make.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().Which.Failures.Should().BeEquivalentTo(
+            "PluginServiceOptions[careless].KeepAliveInterval must be positive (was 00:00:00)",
+            "PluginServiceOptions[careless].HealthTimeout must be positive (was -00:00:01)",
+            "PluginServiceOptions[careless].RelaunchBackoff must be positive (was 00:00:00)");
     }
 
     [Fact]

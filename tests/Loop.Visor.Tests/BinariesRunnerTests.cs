@@ -125,4 +125,13 @@ public sealed class BinariesRunnerTests : IDisposable
         exit.Should().Be(new BinariesExit("vega", 3, Stopped: false));
         ProcessLeaks.Find(_temp.Parent).Should().BeEmpty("the background sleep was in vega's process group");
     }
+
+    [Fact]
+    public void Options_out_of_range_are_refused_when_the_runner_is_made()
+    {
+        var make = () => new BinariesRunner(new BinariesRunnerOptions { StopTimeout = TimeSpan.Zero, StopDelay = TimeSpan.FromSeconds(-1) });
+        make.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().Which.Failures.Should().BeEquivalentTo(
+            "BinariesRunnerOptions.StopDelay must not be negative (was -00:00:01)",
+            "BinariesRunnerOptions.StopTimeout must be positive (was 00:00:00)");
+    }
 }

@@ -48,6 +48,7 @@ public sealed partial class PluginService : LoopService
     /// service starts once) the plugin is unregistered there, so it leaves <c>/discovery</c> and its Prometheus port is
     /// returned. Null when the caller manages the registration.
     /// </param>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is out of range (every one named, with the plugin).</exception>
     public PluginService(
         string name,
         Func<ProcessStartInfo> command,
@@ -65,7 +66,7 @@ public sealed partial class PluginService : LoopService
         ArgumentNullException.ThrowIfNull(handshake);
         _command = command;
         _handshake = handshake;
-        _options = options ?? new PluginServiceOptions();
+        _options = Loop.Options.OptionsCheck.Require(options ?? new PluginServiceOptions(), name, new PluginServiceOptionsValidator(), PluginServiceOptions.Rules);
         _logger = logger ?? NullLogger<PluginService>.Instance;
         _pluginLogger = loggerFactory?.CreateLogger(PluginCategoryPrefix + name) ?? _logger;
         _timeProvider = timeProvider ?? TimeProvider.System;

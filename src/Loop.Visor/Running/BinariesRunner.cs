@@ -30,9 +30,10 @@ public sealed partial class BinariesRunner : IBinariesRunner
     private List<Child> _running = [];
 
     /// <summary>Creates a runner.</summary>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is out of range (every one named).</exception>
     public BinariesRunner(BinariesRunnerOptions? options = null, ILogger<BinariesRunner>? logger = null, TimeProvider? timeProvider = null)
     {
-        _options = options ?? new BinariesRunnerOptions();
+        _options = Loop.Options.OptionsCheck.Require(options ?? new BinariesRunnerOptions(), string.Empty, new BinariesRunnerOptionsValidator());
         _logger = logger ?? NullLogger<BinariesRunner>.Instance;
         _timeProvider = timeProvider ?? TimeProvider.System;
     }

@@ -1,4 +1,5 @@
 using Loop.Options;
+using Microsoft.Extensions.Options;
 
 namespace Loop.Visor;
 
@@ -21,3 +22,7 @@ public sealed class BinariesRunnerOptions
     /// <summary>Inherit Visor's environment (then add the run config's). Default true, as a service manager would.</summary>
     public bool InheritEnvironment { get; set; } = true;
 }
+
+/// <summary>The generated DataAnnotations validator of <see cref="BinariesRunnerOptions"/>.</summary>
+[OptionsValidator]
+internal sealed partial class BinariesRunnerOptionsValidator : IValidateOptions<BinariesRunnerOptions>;

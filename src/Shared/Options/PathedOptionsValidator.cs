@@ -50,3 +50,15 @@ internal sealed partial class PathedOptionsValidator<TOptions>(
         return match.Success ? $"{Where(match.Groups["member"].Value)} {match.Groups["rest"].Value}" : failure;
     }
 }
+
+/// <summary>Validation of options handed to a constructor rather than through dependency injection.</summary>
+internal static class OptionsCheck
+{
+    /// <summary>Throws an <see cref="OptionsValidationException"/> listing every error of <paramref name="options"/>, each named by type (and <paramref name="name"/>).</summary>
+    public static TOptions Require<TOptions>(TOptions options, string name, IValidateOptions<TOptions> generated, Func<TOptions, IEnumerable<(string Member, string Error)>>? rules = null)
+        where TOptions : class
+    {
+        var result = new PathedOptionsValidator<TOptions>(name, null, generated, rules).Validate(name, options);
+        return result.Failed ? throw new OptionsValidationException(name, typeof(TOptions), result.Failures) : options;
+    }
+}
