@@ -1,8 +1,10 @@
 using System.Diagnostics.Metrics;
 using Loop.DurableEmitter;
+using Loop.Options;
 using Loop.Events;
 using Loop.Events.CloudEvents;
 using Loop.Services;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -17,15 +19,35 @@ public static class DurableEmitterServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="DurableEmitter"/> as a singleton run by a hosted service, with a health check named
     /// <c>DurableEmitter</c>. Choose a store (<see cref="UsePostgres"/> or <see cref="UseInMemoryStore"/>) and a transport
-    /// (<see cref="UseGrpcIngress"/> or <see cref="UseInMemoryTransport"/>); options are validated when the host starts.
+    /// (<see cref="UseGrpcIngress(IDurableEmitterBuilder, Action{GrpcIngressOptions})"/> or
+    /// <see cref="UseInMemoryTransport"/>); options are validated when the host starts, every error at once.
     /// </summary>
-    public static IDurableEmitterBuilder AddDurableEmitter(this IServiceCollection services, Action<DurableEmitterOptions>? configure = null)
+    public static IDurableEmitterBuilder AddDurableEmitter(this IServiceCollection services) => AddDurableEmitter(services, null, null);
+
+    /// <summary><see cref="AddDurableEmitter(IServiceCollection)"/>, with <paramref name="configure"/> setting the options.</summary>
+    public static IDurableEmitterBuilder AddDurableEmitter(this IServiceCollection services, Action<DurableEmitterOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return AddDurableEmitter(services, null, configure);
+    }
+
+    /// <summary>
+    /// <see cref="AddDurableEmitter(IServiceCollection)"/> with <see cref="DurableEmitterOptions"/> bound from
+    /// <paramref name="section"/> (<c>builder.Configuration.GetSection("Loop:Emitter")</c>); errors name the configuration
+    /// path (<c>Loop:Emitter:EventTtl must be positive (was 00:00:00)</c>).
+    /// </summary>
+    public static IDurableEmitterBuilder AddDurableEmitter(this IServiceCollection services, IConfigurationSection section)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        return AddDurableEmitter(services, section, null);
+    }
+
+    private static IDurableEmitterBuilder AddDurableEmitter(IServiceCollection services, IConfigurationSection? section, Action<DurableEmitterOptions>? configure)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddOptions<DurableEmitterOptions>().Configure(o => configure?.Invoke(o)).ValidateOnStart();
+        ValidatedOptions.Add(services, Options.Options.DefaultName, section, static (b, s) => b.Bind(s), configure, new DurableEmitterOptionsValidator(), DurableEmitterOptions.Rules);
         services.AddOptions<DurableEmitterSetup>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DurableEmitterOptions>, DurableEmitterOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DurableEmitterSetup>, DurableEmitterOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DurableEmitterSetup>, DurableEmitterSetupValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(CreateEmitter);
         services.AddHostedService<LoopServiceHostedService<DurableEmitter>>();
@@ -45,8 +67,7 @@ public static class DurableEmitterServiceCollectionExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         var services = builder.Services;
         services.Configure<DurableEmitterSetup>(s => s.Store = "postgres");
-        services.AddOptions<PgDurableEventStoreOptions>().Configure(o => configure?.Invoke(o)).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PgDurableEventStoreOptions>, DurableEmitterOptionsValidator>());
+        ValidatedOptions.Add(services, Options.Options.DefaultName, null, static (b, s) => b.Bind(s), configure, new PgDurableEventStoreOptionsValidator(), PgDurableEventStoreOptions.Rules);
         services.TryAddKeyedSingleton(nameof(DurableEmitter), (_, _) => NpgsqlDataSource.Create(connectionString));
         services.Replace(ServiceDescriptor.Singleton<IDurableEventStore>(sp => new PgDurableEventStore(
             sp.GetRequiredKeyedService<NpgsqlDataSource>(nameof(DurableEmitter)),
@@ -67,12 +88,27 @@ public static class DurableEmitterServiceCollectionExtensions
     /// <summary>Delivers to a Chip Ingress compatible gRPC service.</summary>
     public static IDurableEmitterBuilder UseGrpcIngress(this IDurableEmitterBuilder builder, Action<GrpcIngressOptions> configure)
     {
-        ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
+        return UseGrpcIngress(builder, null, configure);
+    }
+
+    /// <summary>
+    /// Delivers to a Chip Ingress compatible gRPC service configured from <paramref name="section"/>
+    /// (<c>Loop:Emitter:Ingress</c>: <c>Endpoint</c>, <c>PublishTimeout</c>, <c>BatchSize</c>, ...); errors name the
+    /// configuration path.
+    /// </summary>
+    public static IDurableEmitterBuilder UseGrpcIngress(this IDurableEmitterBuilder builder, IConfigurationSection section)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        return UseGrpcIngress(builder, section, null);
+    }
+
+    private static IDurableEmitterBuilder UseGrpcIngress(IDurableEmitterBuilder builder, IConfigurationSection? section, Action<GrpcIngressOptions>? configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
         services.Configure<DurableEmitterSetup>(s => s.Transport = "grpc");
-        services.AddOptions<GrpcIngressOptions>().Configure(configure).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GrpcIngressOptions>, DurableEmitterOptionsValidator>());
+        ValidatedOptions.Add(services, Options.Options.DefaultName, section, static (b, s) => b.Bind(s), configure, new GrpcIngressOptionsValidator(), GrpcIngressOptions.Rules);
         services.TryAddSingleton(sp => new GrpcBatchEmitter(
             sp.GetRequiredService<IOptions<GrpcIngressOptions>>().Value,
             sp.GetService<IIngressHeaderProvider>(),

@@ -10,24 +10,22 @@ internal sealed class DurableEmitterSetup
     public string? Transport { get; set; }
 }
 
-/// <summary>Validates the emitter's options and setup when the host starts; each message names the bad setting.</summary>
-internal sealed class DurableEmitterOptionsValidator :
-    IValidateOptions<DurableEmitterOptions>,
-    IValidateOptions<DurableEmitterSetup>,
-    IValidateOptions<PgDurableEventStoreOptions>,
-    IValidateOptions<GrpcIngressOptions>
+/// <summary>Names a missing store or transport when the host starts.</summary>
+internal sealed class DurableEmitterSetupValidator : IValidateOptions<DurableEmitterSetup>
 {
-    public ValidateOptionsResult Validate(string? name, DurableEmitterOptions options) => Result(options.Validate());
+    public ValidateOptionsResult Validate(string? name, DurableEmitterSetup options)
+    {
+        var failures = new List<string>();
+        if (options.Store is null)
+        {
+            failures.Add("The durable emitter has no store: call UsePostgres(...) or UseInMemoryStore() on AddDurableEmitter().");
+        }
 
-    public ValidateOptionsResult Validate(string? name, PgDurableEventStoreOptions options) => Result(options.Validate());
+        if (options.Transport is null)
+        {
+            failures.Add("The durable emitter has no transport: call UseGrpcIngress(...) or UseInMemoryTransport(...) on AddDurableEmitter().");
+        }
 
-    public ValidateOptionsResult Validate(string? name, GrpcIngressOptions options) => Result(options.Validate());
-
-    public ValidateOptionsResult Validate(string? name, DurableEmitterSetup options) => Result(
-        options.Store is null ? "The durable emitter has no store: call UsePostgres(...) or UseInMemoryStore() on AddDurableEmitter()."
-        : options.Transport is null ? "The durable emitter has no transport: call UseGrpcIngress(...) or UseInMemoryTransport(...) on AddDurableEmitter()."
-        : null);
-
-    private static ValidateOptionsResult Result(string? error) =>
-        error is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(error);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
 }

@@ -1,6 +1,6 @@
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Configures the durable emitter registered by <see cref="DurableEmitterServiceCollectionExtensions.AddDurableEmitter"/>.</summary>
+/// <summary>Configures the durable emitter registered by <c>AddDurableEmitter</c>.</summary>
 public interface IDurableEmitterBuilder
 {
     /// <summary>The service collection the emitter is registered in.</summary>

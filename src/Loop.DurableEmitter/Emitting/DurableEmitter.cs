@@ -63,11 +63,7 @@ public sealed class DurableEmitter : LoopService
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(transport);
-        _options = options ?? new DurableEmitterOptions();
-        if (_options.Validate() is { } error)
-        {
-            throw new ArgumentException(error, nameof(options));
-        }
+        _options = Loop.Options.OptionsCheck.Require(options ?? new DurableEmitterOptions(), string.Empty, new DurableEmitterOptionsValidator(), DurableEmitterOptions.Rules);
 
         _store = store;
         _inserter = _options.InsertBatchSize > 0 ? store as IBatchInserter : null;

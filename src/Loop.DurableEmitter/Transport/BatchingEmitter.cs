@@ -31,11 +31,9 @@ public abstract partial class BatchingEmitter : IBatchEmitter, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
-        if (options.Validate() is { } error)
-        {
-            throw new ArgumentException(error, nameof(options));
-        }
-
+        _ = options is GrpcIngressOptions grpc
+            ? Loop.Options.OptionsCheck.Require(grpc, string.Empty, new GrpcIngressOptionsValidator(), GrpcIngressOptions.Rules)
+            : Loop.Options.OptionsCheck.Require(options, string.Empty, new BatchingOptionsValidator(), BatchingOptions.Rules);
         _options = options;
         TimeProvider = timeProvider ?? TimeProvider.System;
         Logger = logger;

@@ -1,3 +1,7 @@
+using System.ComponentModel.DataAnnotations;
+using Loop.Options;
+using Microsoft.Extensions.Options;
+
 namespace Loop.DurableEmitter;
 
 /// <summary>Where and how the gRPC transport reaches the ingress service.</summary>
@@ -7,15 +11,18 @@ public sealed class GrpcIngressOptions : BatchingOptions
     /// The ingress address: <c>host:port</c> (scheme from <see cref="UseTls"/>), an <c>http://</c> or <c>https://</c>
     /// URI, or <c>unix:/path/to.sock</c>. Required.
     /// </summary>
+    [Required(ErrorMessage = "{0} is required (host:port, http(s)://host:port or unix:/path)")]
     public string? Endpoint { get; set; }
 
     /// <summary>Use TLS for a <c>host:port</c> endpoint. Off by default: the ingress is usually on loopback or a sidecar.</summary>
     public bool UseTls { get; set; }
 
     /// <summary>The deadline of each publish call. Default 5 s.</summary>
+    [Positive]
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The largest request sent; batches are split under it. Default 10 MiB.</summary>
+    [Between(64 * 1024, int.MaxValue)]
     public int MaxRequestBytes { get; set; } = 10 * 1024 * 1024;
 
     /// <summary>Ask the ingress to accept a batch all or nothing. Off: each event succeeds or fails on its own.</summary>
@@ -36,52 +43,39 @@ public sealed class GrpcIngressOptions : BatchingOptions
     /// <summary>How long a signed header is reused before it is signed again. At least 10 minutes. Default 1 h.</summary>
     public TimeSpan RotatingAuthTtl { get; set; } = TimeSpan.FromHours(1);
 
-    /// <inheritdoc />
-    public override string? Validate()
+    /// <summary>The rules across properties and of formats (the single-property ranges are attributes).</summary>
+    internal static IEnumerable<(string Member, string Error)> Rules(GrpcIngressOptions options)
     {
-        if (base.Validate() is { } error)
+        foreach (var rule in BatchingOptions.Rules(options))
         {
-            return error;
+            yield return rule;
         }
 
-        if (string.IsNullOrWhiteSpace(Endpoint))
+        if (!string.IsNullOrWhiteSpace(options.Endpoint) && IngressAddress.TryParse(options.Endpoint, options.UseTls, out _) is { } endpointError)
         {
-            return "GrpcIngressOptions.Endpoint is required (host:port, http(s)://host:port or unix:/path).";
+            yield return (nameof(Endpoint), $"\"{options.Endpoint}\" is invalid: {endpointError}");
         }
 
-        if (IngressAddress.TryParse(Endpoint, UseTls, out _) is { } endpointError)
+        if ((options.BasicAuthUser is null) != (options.BasicAuthPassword is null))
         {
-            return $"GrpcIngressOptions.Endpoint \"{Endpoint}\" is invalid: {endpointError}";
+            yield return (nameof(BasicAuthUser), "and BasicAuthPassword must be set together");
         }
 
-        if (PublishTimeout <= TimeSpan.Zero)
-        {
-            return $"GrpcIngressOptions.PublishTimeout must be positive (was {PublishTimeout}).";
-        }
-
-        if (MaxRequestBytes < 64 * 1024)
-        {
-            return $"GrpcIngressOptions.MaxRequestBytes must be at least 64 KiB (was {MaxRequestBytes}).";
-        }
-
-        if ((BasicAuthUser is null) != (BasicAuthPassword is null))
-        {
-            return "GrpcIngressOptions.BasicAuthUser and BasicAuthPassword must be set together.";
-        }
-
-        if (RotatingAuthPublicKeyHex is { } key)
+        if (options.RotatingAuthPublicKeyHex is { } key)
         {
             if (key.Length == 0 || key.Length % 2 != 0 || !key.All(Uri.IsHexDigit))
             {
-                return "GrpcIngressOptions.RotatingAuthPublicKeyHex must be an even-length hex string.";
+                yield return (nameof(RotatingAuthPublicKeyHex), "must be an even-length hex string");
             }
 
-            if (RotatingAuthTtl < TimeSpan.FromMinutes(10))
+            if (options.RotatingAuthTtl < TimeSpan.FromMinutes(10))
             {
-                return $"GrpcIngressOptions.RotatingAuthTtl must be at least 10 minutes (was {RotatingAuthTtl}).";
+                yield return (nameof(RotatingAuthTtl), $"must be at least 10 minutes (was {options.RotatingAuthTtl})");
             }
         }
-
-        return null;
     }
 }
+
+/// <summary>The generated DataAnnotations validator of <see cref="GrpcIngressOptions"/> (the batching options included).</summary>
+[OptionsValidator]
+internal sealed partial class GrpcIngressOptionsValidator : IValidateOptions<GrpcIngressOptions>;

@@ -11,6 +11,7 @@ internal sealed class PositiveAttribute : ValidationAttribute
     {
         TimeSpan span when span <= TimeSpan.Zero => Fail(validationContext, "must be positive", value),
         int number when number <= 0 => Fail(validationContext, "must be positive", value),
+        long number when number <= 0 => Fail(validationContext, "must be positive", value),
         double number when !(number > 0) => Fail(validationContext, "must be positive", value),
         _ => ValidationResult.Success,
     };
@@ -27,6 +28,7 @@ internal sealed class NotNegativeAttribute : ValidationAttribute
     {
         TimeSpan span when span < TimeSpan.Zero => PositiveAttribute.Fail(validationContext, "must not be negative", value),
         int number when number < 0 => PositiveAttribute.Fail(validationContext, "must not be negative", value),
+        long number when number < 0 => PositiveAttribute.Fail(validationContext, "must not be negative", value),
         _ => ValidationResult.Success,
     };
 }
@@ -44,6 +46,7 @@ internal sealed class BetweenAttribute(double minimum, double maximum) : Validat
         var number = value switch
         {
             int i => i,
+            long l => l,
             double d => d,
             _ => (double?)null,
         };

@@ -27,6 +27,6 @@ public sealed class PgSchemaTests(SharedPostgres pg)
     public void Bad_identifiers_are_refused_with_the_setting_named(string table, string setting)
     {
         var create = () => new PgDurableEventStore(pg.Fixture.DataSource, new PgDurableEventStoreOptions { TableName = table });
-        create.Should().Throw<ArgumentException>().WithMessage($"*PgDurableEventStoreOptions.{setting}*");
+        create.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().WithMessage($"*PgDurableEventStoreOptions.{setting}*");
     }
 }

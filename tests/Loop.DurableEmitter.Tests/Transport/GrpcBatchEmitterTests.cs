@@ -194,7 +194,7 @@ public sealed class GrpcBatchEmitterTests : IAsyncLifetime
     public void Bad_endpoints_are_refused_with_the_setting_named(string? endpoint, string message)
     {
         var create = () => new GrpcBatchEmitter(new GrpcIngressOptions { Endpoint = endpoint });
-        create.Should().Throw<ArgumentException>().WithMessage($"*{message}*");
+        create.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().WithMessage($"*{message}*");
     }
 
     private sealed class ReversingSigner : IIngressSigner

@@ -23,15 +23,11 @@ public sealed class PgDurableEventStore : IDurableEventStore, IBatchInserter, ID
     private readonly TimeProvider _timeProvider;
 
     /// <summary>Creates the store. The caller owns <paramref name="dataSource"/>.</summary>
-    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; every one is named.</exception>
     public PgDurableEventStore(NpgsqlDataSource dataSource, PgDurableEventStoreOptions? options = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
-        _options = options ?? new PgDurableEventStoreOptions();
-        if (_options.Validate() is { } error)
-        {
-            throw new ArgumentException(error, nameof(options));
-        }
+        _options = Loop.Options.OptionsCheck.Require(options ?? new PgDurableEventStoreOptions(), string.Empty, new PgDurableEventStoreOptionsValidator(), PgDurableEventStoreOptions.Rules);
 
         _dataSource = dataSource;
         _sql = new PgSqlText(_options);

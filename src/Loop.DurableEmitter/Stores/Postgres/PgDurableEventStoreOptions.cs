@@ -1,4 +1,6 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
 
 namespace Loop.DurableEmitter;
 
@@ -6,9 +8,11 @@ namespace Loop.DurableEmitter;
 public sealed partial class PgDurableEventStoreOptions
 {
     /// <summary>The schema holding the table; created if missing. Lowercase identifier.</summary>
+    [Required(ErrorMessage = "{0} is required")]
     public string Schema { get; set; } = "public";
 
     /// <summary>The table name. Lowercase identifier (a-z, 0-9, _), at most 48 characters.</summary>
+    [Required(ErrorMessage = "{0} is required")]
     public string TableName { get; set; } = "loop_durable_events";
 
     /// <summary>How <see cref="PgDurableEventStore.InsertBatchAsync"/> writes a batch.</summary>
@@ -24,20 +28,23 @@ public sealed partial class PgDurableEventStoreOptions
     /// <summary>Create or upgrade the schema when the store initializes. On by default.</summary>
     public bool CreateSchema { get; set; } = true;
 
-    /// <summary>Returns an error naming the first bad setting, or null.</summary>
-    public string? Validate()
+    /// <summary>The rules (identifiers and the insert mode).</summary>
+    internal static IEnumerable<(string Member, string Error)> Rules(PgDurableEventStoreOptions options)
     {
-        if (!Identifier().IsMatch(Schema ?? string.Empty))
+        if (options.Schema is { Length: > 0 } && !Identifier().IsMatch(options.Schema))
         {
-            return $"PgDurableEventStoreOptions.Schema \"{Schema}\" is not a lowercase SQL identifier ([a-z_][a-z0-9_]*, at most 48 characters).";
+            yield return (nameof(Schema), $"\"{options.Schema}\" is not a lowercase SQL identifier ([a-z_][a-z0-9_]*, at most 48 characters)");
         }
 
-        if (!Identifier().IsMatch(TableName ?? string.Empty))
+        if (options.TableName is { Length: > 0 } && !Identifier().IsMatch(options.TableName))
         {
-            return $"PgDurableEventStoreOptions.TableName \"{TableName}\" is not a lowercase SQL identifier ([a-z_][a-z0-9_]*, at most 48 characters).";
+            yield return (nameof(TableName), $"\"{options.TableName}\" is not a lowercase SQL identifier ([a-z_][a-z0-9_]*, at most 48 characters)");
         }
 
-        return Enum.IsDefined(BatchInsertMode) ? null : $"PgDurableEventStoreOptions.BatchInsertMode {BatchInsertMode} is not defined.";
+        if (!Enum.IsDefined(options.BatchInsertMode))
+        {
+            yield return (nameof(BatchInsertMode), $"{options.BatchInsertMode} is not defined");
+        }
     }
 
     [GeneratedRegex(@"^[a-z_][a-z0-9_]{0,47}\z")]
@@ -57,3 +64,7 @@ public enum PgBatchInsertMode
     /// </summary>
     BinaryCopy,
 }
+
+/// <summary>The generated DataAnnotations validator of <see cref="PgDurableEventStoreOptions"/>.</summary>
+[OptionsValidator]
+internal sealed partial class PgDurableEventStoreOptionsValidator : IValidateOptions<PgDurableEventStoreOptions>;
