@@ -98,24 +98,24 @@ public sealed partial class VisorService : IDisposable
         }
         catch (VisorConfigException ex)
         {
-            LogFatal(_logger, ex.Message);
+            VisorLog.Fatal(_logger, ex.Message);
             return VisorExitCodes.ConfigError;
         }
         catch (VisorHomeException ex)
         {
-            LogFatal(_logger, ex.Message);
+            VisorLog.Fatal(_logger, ex.Message);
             return VisorExitCodes.ConfigError;
         }
         catch (VisorBinaryException ex)
         {
-            LogFatal(_logger, ex.Message);
+            VisorLog.Fatal(_logger, ex.Message);
             return VisorExitCodes.BinaryError;
         }
         catch (Exception ex)
         {
             // The message names the error; the stack trace is for developers, at Debug, not on an operator's console.
-            LogUnexpected(_logger, ex.GetType().Name, ex.Message);
-            LogUnexpectedDetail(_logger, ex);
+            VisorLog.Unexpected(_logger, ex.GetType().Name, ex.Message);
+            VisorLog.UnexpectedDetail(_logger, ex);
             return VisorExitCodes.InternalError;
         }
         finally
@@ -152,7 +152,7 @@ public sealed partial class VisorService : IDisposable
             runConfig = UpgradeHeightArgs.Apply(runConfig, height > 0 ? height : null, out var dropped);
             if (dropped.Count > 0)
             {
-                LogHeightDropped(_logger, runConfig.Name, string.Join(' ', dropped));
+                VisorLog.HeightDropped(_logger, runConfig.Name, string.Join(' ', dropped));
             }
 
             var startedAt = _timeProvider.GetTimestamp();
@@ -162,7 +162,7 @@ public sealed partial class VisorService : IDisposable
             var run = _run = justUpgraded is null ? _runner.RunAsync(runConfig, _runStop.Token) : StartUpgradedAsync(runConfig, _runStop.Token);
             _metrics.Running(runConfig.Name, runConfig.Processes.Count);
             VersionStarted?.Invoke(runConfig.Name);
-            LogRunning(_logger, runConfig.Name, folder);
+            VisorLog.Running(_logger, runConfig.Name, folder);
 
             // A crash restart gets the restart limit; a first start, an upgrade and a rollback get the first-start
             // limit (a new version may take long to open its status endpoint), as Vega resets its counters.
@@ -199,7 +199,7 @@ public sealed partial class VisorService : IDisposable
             if (await watcher.PollOnceAsync(countFailures: false, cancellationToken).ConfigureAwait(false) is { Upgrade: { } halted }
                 && await AcceptAsync(halted, runConfig, cancellationToken).ConfigureAwait(false) is { } prepared)
             {
-                LogHaltedForUpgrade(_logger, exit.ProcessName, exit.ExitCode, halted.Tag, halted.Height);
+                VisorLog.HaltedForUpgrade(_logger, exit.ProcessName, exit.ExitCode, halted.Tag, halted.Height);
                 justUpgraded = await SwitchAsync(prepared, runConfig.Name, cancellationToken).ConfigureAwait(false) ? prepared : null;
                 afterCrash = false;
                 continue;
@@ -217,11 +217,11 @@ public sealed partial class VisorService : IDisposable
             var delay = _policy.OnCrash(Config, ranFor);
             if (delay is null)
             {
-                LogMaxRestarts(_logger, Config.MaxNumberOfRestarts, exit.ProcessName, exit.ExitCode);
+                VisorLog.MaxRestarts(_logger, Config.MaxNumberOfRestarts, exit.ProcessName, exit.ExitCode);
                 return VisorExitCodes.MaxRestartsReached;
             }
 
-            LogRestarting(_logger, exit.ProcessName, exit.ExitCode, delay.Value, _policy.Restarts, Config.MaxNumberOfRestarts);
+            VisorLog.Restarting(_logger, exit.ProcessName, exit.ExitCode, delay.Value, _policy.Restarts, Config.MaxNumberOfRestarts);
             _metrics.Restarted();
             afterCrash = true;
             await Task.Delay(delay.Value, _timeProvider, cancellationToken).ConfigureAwait(false);
@@ -273,7 +273,7 @@ public sealed partial class VisorService : IDisposable
         {
             if (_ignored.Add(key))
             {
-                LogSameVersion(_logger, request.Tag, request.Height, request.Source);
+                VisorLog.SameVersion(_logger, request.Tag, request.Height, request.Source);
             }
 
             return null;
@@ -288,7 +288,7 @@ public sealed partial class VisorService : IDisposable
         {
             if (_ignored.Add(key))
             {
-                LogRefusedBefore(_logger, request.Tag, earlier.At, earlier.Reason, _home.Root);
+                VisorLog.RefusedBefore(_logger, request.Tag, earlier.At, earlier.Reason, _home.Root);
             }
 
             return null;
@@ -330,14 +330,14 @@ public sealed partial class VisorService : IDisposable
             LastUpgrade = new UpgradeRecord(from, to, upgrade.Height, _timeProvider.GetUtcNow(), request.Source),
         });
         _metrics.Upgraded(request.Tag);
-        LogUpgraded(_logger, from, request.Tag, upgrade.Height, request.Source);
+        VisorLog.Upgraded(_logger, from, request.Tag, upgrade.Height, request.Source);
         return true;
     }
 
     private void RollBack(PreparedUpgrade upgrade, string failed, string previous, string what)
     {
         var reason = $"version {failed} died at start: {what}";
-        LogRollingBack(_logger, failed, what, previous);
+        VisorLog.RollingBack(_logger, failed, what, previous);
         _home.SwitchCurrent(previous, Config);
         _home.ForgetPrevious();
         var restored = RunConfigFile.Load(previous).Name;
@@ -356,12 +356,12 @@ public sealed partial class VisorService : IDisposable
     {
         if (transient)
         {
-            LogUpgradeRetried(_logger, reason, request.Source, TransientRetryDelay);
+            VisorLog.UpgradeRetried(_logger, reason, request.Source, TransientRetryDelay);
             _retryAt[(request.Tag, request.Height)] = _timeProvider.GetTimestamp() + (long)(TransientRetryDelay.TotalSeconds * _timeProvider.TimestampFrequency);
             return;
         }
 
-        LogUpgradeRefused(_logger, reason, request.Source, request.Tag);
+        VisorLog.UpgradeRefused(_logger, reason, request.Source, request.Tag);
         UpdateState(s => s with
         {
             Refused = [.. s.Refused.Where(r => r.Tag != request.Tag), new RefusalRecord(request.Tag, request.Height, _timeProvider.GetUtcNow(), reason)],
@@ -394,7 +394,7 @@ public sealed partial class VisorService : IDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            LogStopFailed(_logger, ex.Message);
+            VisorLog.StopFailed(_logger, ex.Message);
             _runner.Kill();
         }
         catch (OperationCanceledException)
@@ -419,7 +419,7 @@ public sealed partial class VisorService : IDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or VisorHomeException)
         {
-            LogStateNotWritten(_logger, _home.StatePath, ex.Message);
+            VisorLog.StateNotWritten(_logger, _home.StatePath, ex.Message);
         }
     }
 
@@ -430,12 +430,12 @@ public sealed partial class VisorService : IDisposable
             if (_config.Reload() is { } next)
             {
                 ApplyRunnerSettings(next);
-                LogConfigReloaded(_logger, _config.Path);
+                VisorLog.ConfigReloaded(_logger, _config.Path);
             }
         }
         catch (VisorConfigException ex)
         {
-            LogConfigRejected(_logger, ex.Message);
+            VisorLog.ConfigRejected(_logger, ex.Message);
         }
     }
 
@@ -454,7 +454,7 @@ public sealed partial class VisorService : IDisposable
         }
         catch (Exception ex) when (ex is VisorBinaryException or System.ComponentModel.Win32Exception)
         {
-            LogFatal(_logger, ex.Message);
+            VisorLog.Fatal(_logger, ex.Message);
             return new BinariesExit(runConfig.Processes[0].Name, -1, Stopped: false);
         }
     }
@@ -472,58 +472,4 @@ public sealed partial class VisorService : IDisposable
 
     /// <summary>An upgrade ready to switch to: its folder and the height the version starts with.</summary>
     private sealed record PreparedUpgrade(UpgradeRequest Request, string Folder, long Height);
-
-    [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "running version {Version} from {Folder}")]
-    private static partial void LogRunning(ILogger logger, string version, string folder);
-
-    [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "upgraded {From} -> {To} at height {Height} (reported by {Source})")]
-    private static partial void LogUpgraded(ILogger logger, string from, string to, long height, string source);
-
-    [LoggerMessage(EventId = 303, Level = LogLevel.Error, Message = "version {Version} died at start ({What}); rolling back to {Previous}, and {Version} is not tried again until cleared")]
-    private static partial void LogRollingBack(ILogger logger, string version, string what, string previous);
-
-    [LoggerMessage(EventId = 304, Level = LogLevel.Error, Message = "maximum number of restarts ({Max}) reached: {Process} exited {Code}; giving up")]
-    private static partial void LogMaxRestarts(ILogger logger, int max, string process, int code);
-
-    [LoggerMessage(EventId = 305, Level = LogLevel.Warning, Message = "{Process} exited {Code}; restarting in {Delay} (restart {Count} of {Max})")]
-    private static partial void LogRestarting(ILogger logger, string process, int code, TimeSpan delay, int count, int max);
-
-    [LoggerMessage(EventId = 306, Level = LogLevel.Error, Message = "upgrade refused: {Reason} (reported by {Source}); the running version stays, and {Tag} is not tried again until cleared (loop-visor clear-refused)")]
-    private static partial void LogUpgradeRefused(ILogger logger, string reason, string source, string tag);
-
-    [LoggerMessage(EventId = 309, Level = LogLevel.Information, Message = "reloaded {Path}")]
-    private static partial void LogConfigReloaded(ILogger logger, string path);
-
-    [LoggerMessage(EventId = 310, Level = LogLevel.Error, Message = "config edit rejected, previous values stay: {Reason}")]
-    private static partial void LogConfigRejected(ILogger logger, string reason);
-
-    [LoggerMessage(EventId = 311, Level = LogLevel.Error, Message = "stopping the set failed ({Reason}); killing it")]
-    private static partial void LogStopFailed(ILogger logger, string reason);
-
-    [LoggerMessage(EventId = 312, Level = LogLevel.Critical, Message = "{Reason}")]
-    private static partial void LogFatal(ILogger logger, string reason);
-
-    [LoggerMessage(EventId = 314, Level = LogLevel.Critical, Message = "unexpected error ({Type}): {Reason}; the processes are stopped and Visor exits")]
-    private static partial void LogUnexpected(ILogger logger, string type, string reason);
-
-    [LoggerMessage(EventId = 324, Level = LogLevel.Debug, Message = "the unexpected error in full")]
-    private static partial void LogUnexpectedDetail(ILogger logger, Exception exception);
-
-    [LoggerMessage(EventId = 315, Level = LogLevel.Warning, Message = "upgrade not made yet: {Reason} (reported by {Source}); the running version stays, and the upgrade is tried again in {Delay}")]
-    private static partial void LogUpgradeRetried(ILogger logger, string reason, string source, TimeSpan delay);
-
-    [LoggerMessage(EventId = 316, Level = LogLevel.Information, Message = "upgrade to {Tag} at height {Height} (reported by {Source}) ignored: {Tag} is the version running")]
-    private static partial void LogSameVersion(ILogger logger, string tag, long height, string source);
-
-    [LoggerMessage(EventId = 317, Level = LogLevel.Error, Message = "upgrade to {Tag} ignored: it was refused at {At} ({Reason}); clear it with loop-visor clear-refused --home {Home} {Tag}")]
-    private static partial void LogRefusedBefore(ILogger logger, string tag, DateTimeOffset at, string reason, string home);
-
-    [LoggerMessage(EventId = 318, Level = LogLevel.Information, Message = "version {Version} has no upgrade height (not upgraded to): arguments dropped: {Args}")]
-    private static partial void LogHeightDropped(ILogger logger, string version, string args);
-
-    [LoggerMessage(EventId = 319, Level = LogLevel.Information, Message = "{Process} exited {Code} and the node reports the upgrade to {Tag} at height {Height}: upgrading")]
-    private static partial void LogHaltedForUpgrade(ILogger logger, string process, int code, string tag, long height);
-
-    [LoggerMessage(EventId = 323, Level = LogLevel.Warning, Message = "could not write {Path}: {Reason}; supervision goes on")]
-    private static partial void LogStateNotWritten(ILogger logger, string path, string reason);
 }

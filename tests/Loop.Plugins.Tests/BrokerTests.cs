@@ -10,10 +10,12 @@ public sealed class BrokerTests
 {
     private static readonly HandshakeConfig Handshake = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
 
+    // One pool for the class: plugins started together never share a Prometheus port (see PluginServiceTests).
+    private static readonly PortPool Ports = new(32_600, 32_689);
+
     private static Task<PluginClient> StartAsync(string id, bool autoMtls = false)
     {
-        var first = 32_600 + Random.Shared.Next(0, 9) * 10; // 32600-32689
-        var start = LoopCommands.RegisterLoop(new LoopRegistry(new PortPool(first, first + 9)), new CmdConfig(id, BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin")))();
+        var start = LoopCommands.RegisterLoop(new LoopRegistry(Ports), new CmdConfig(id, BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin")))();
         return PluginClient.StartAsync(start, Handshake, new PluginClientOptions { AutoMtls = autoMtls });
     }
 

@@ -20,7 +20,7 @@ public sealed class InstrumentationTests
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
-        builder.Services.AddLoopPlugins(o => { o.FirstPort = 32_040; o.LastPort = 32_049; });
+        builder.Services.AddLoopPlugins(o => { o.FirstPort = 26_540; o.LastPort = 26_549; });
         builder.Services.AddLoopPlugin(new CmdConfig("measured", BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin")), Handshake, o => o.HealthTimeout = TimeSpan.FromSeconds(10));
         builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddLoopInstrumentation().AddPrometheusExporter());
         await using var app = builder.Build();

@@ -34,8 +34,8 @@ public sealed class OptionsValidationTests
     {
         var builder = Builder(new()
         {
-            ["Loop:Plugins:FirstPort"] = "32000",
-            ["Loop:Plugins:LastPort"] = "32009",
+            ["Loop:Plugins:FirstPort"] = "26500",
+            ["Loop:Plugins:LastPort"] = "26509",
             ["Loop:Plugins:Instances:bad:Command"] = Plugin,
             ["Loop:Plugins:Instances:bad:KeepAliveInterval"] = "00:00:00",
             ["Loop:Plugins:Instances:bad:HealthTimeout"] = "-00:00:01",
@@ -61,7 +61,7 @@ public sealed class OptionsValidationTests
     public async Task Options_set_in_code_are_named_by_type_and_plugin()
     {
         var builder = Builder([]);
-        builder.Services.AddLoopPlugins(o => { o.FirstPort = 32_010; o.LastPort = 32_019; });
+        builder.Services.AddLoopPlugins(o => { o.FirstPort = 26_510; o.LastPort = 26_519; });
         builder.Services.AddLoopPlugin(new CmdConfig("coded", Plugin), Handshake, o =>
         {
             o.RelaunchBackoff = TimeSpan.FromSeconds(10);
@@ -113,7 +113,7 @@ public sealed class OptionsValidationTests
     public async Task A_plugin_section_without_a_command_names_it()
     {
         var builder = Builder(new() { ["Loop:Plugins:Instances:nocmd:KeepAliveInterval"] = "00:00:05" });
-        builder.Services.AddLoopPlugins(o => { o.FirstPort = 32_020; o.LastPort = 32_029; });
+        builder.Services.AddLoopPlugins(o => { o.FirstPort = 26_520; o.LastPort = 26_529; });
         builder.Services.AddLoopPlugin("nocmd", builder.Configuration.GetSection("Loop:Plugins:Instances:nocmd"), Handshake);
 
         (await StartFailureAsync(builder)).Should().Contain("Loop:Plugins:Instances:nocmd:Command is required");
@@ -128,7 +128,7 @@ public sealed class OptionsValidationTests
             ["Loop:Plugins:Instances:configured:Environment:LOOP_TEST_VALUE"] = "from-config",
             ["Loop:Plugins:Instances:configured:HealthTimeout"] = "00:00:10",
         });
-        builder.Services.AddLoopPlugins(o => { o.FirstPort = 32_030; o.LastPort = 32_039; });
+        builder.Services.AddLoopPlugins(o => { o.FirstPort = 26_530; o.LastPort = 26_539; });
         builder.Services.AddLoopPlugin("configured", builder.Configuration.GetSection("Loop:Plugins:Instances:configured"), Handshake);
         using var host = builder.Build();
 

@@ -11,11 +11,10 @@ public sealed class PluginProcessTests
     private static readonly HandshakeConfig Handshake = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
     private static readonly string Plugin = BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin");
 
-    private static LoopRegistry Registry()
-    {
-        var first = 30_000 + Random.Shared.Next(0, 15) * 100; // 30000-31499
-        return new LoopRegistry(new PortPool(first, first + 99));
-    }
+    // One pool for the class: plugins started together never share a Prometheus port (see PluginServiceTests).
+    private static readonly PortPool Ports = new(30_000, 31_499);
+
+    private static LoopRegistry Registry() => new(Ports);
 
     private static ProcessStartInfo Command(ILoopRegistry registry, string id, params string[] args)
     {

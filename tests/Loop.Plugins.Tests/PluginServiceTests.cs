@@ -14,6 +14,7 @@ public sealed class PluginServiceTests
 {
     private static readonly HandshakeConfig Handshake = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
     private static readonly string Plugin = BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin");
+    private static readonly PortPool Ports = new(31_500, 32_599); // BrokerTests has 32600-32689
     private readonly FakeTimeProvider _time = new();
 
     // A loaded 2-core CI machine can take over a second to answer; the test is about relaunching dead or hung plugins.
@@ -21,8 +22,9 @@ public sealed class PluginServiceTests
 
     private static Func<ProcessStartInfo> Command(string id, params string[] args)
     {
-        var first = 31_500 + Random.Shared.Next(0, 11) * 100; // 31500-32599 (BrokerTests has 32600-32689)
-        var factory = LoopCommands.RegisterLoop(new LoopRegistry(new PortPool(first, first + 99)), new CmdConfig(id, Plugin));
+        // One pool for the class: two plugins of one test (or of tests running at once) never get the same Prometheus
+        // port, which a pool each could hand out twice before either plugin bound it (the second plugin then dies).
+        var factory = LoopCommands.RegisterLoop(new LoopRegistry(Ports), new CmdConfig(id, Plugin));
         return () =>
         {
             var start = factory();

@@ -31,7 +31,7 @@ public sealed class SupervisionUnderLoadTests : IDisposable
         using var relaunches = new MetricCollector<long>(factory, PluginService.MeterName, "loop.plugins.relaunches");
         var spin = _folder.Script("spin.sh", "while :; do :; done");
         var load = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => Process.Start(spin)).ToList();
-        var registry = new LoopRegistry(new PortPool(19_900, 19_999));
+        var registry = new LoopRegistry(new PortPool(26_550, 26_599));
         var marked = new[] { new KeyValuePair<string, string>("LOOP_TEST_FOLDER", _folder.Path) };
         var services = Enumerable.Range(0, Plugins)
             .Select(i => new PluginService(

@@ -136,7 +136,7 @@ public abstract partial class BatchingEmitter : IBatchEmitter, IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            LogStopTimedOut(Logger, GetType().Name, _options.ShutdownTimeout);
+            EmitterLog.BatchingEmitterStopTimedOut(Logger, GetType().Name, _options.ShutdownTimeout);
             await _abort.CancelAsync().ConfigureAwait(false);
         }
 
@@ -183,7 +183,7 @@ public abstract partial class BatchingEmitter : IBatchEmitter, IAsyncDisposable
             }
             catch (Exception ex)
             {
-                LogBatchFailed(Logger, GetType().Name, batch.Length, ex.Message);
+                EmitterLog.BatchFailed(Logger, GetType().Name, batch.Length, ex.Message);
                 foreach (var item in batch)
                 {
                     Report(item, ex);
@@ -213,16 +213,7 @@ public abstract partial class BatchingEmitter : IBatchEmitter, IAsyncDisposable
         }
         catch (Exception ex)
         {
-            LogCallbackFailed(Logger, GetType().Name, ex);
+            EmitterLog.CallbackFailed(Logger, GetType().Name, ex);
         }
     }
-
-    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "{Transport}: a batch of {Count} events failed: {Reason}")]
-    private static partial void LogBatchFailed(ILogger logger, string transport, int count, string reason);
-
-    [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "{Transport}: a delivery callback threw")]
-    private static partial void LogCallbackFailed(ILogger logger, string transport, Exception exception);
-
-    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "{Transport}: stop did not finish within {Timeout}; cancelling in-flight batches (their events stay stored)")]
-    private static partial void LogStopTimedOut(ILogger logger, string transport, TimeSpan timeout);
 }

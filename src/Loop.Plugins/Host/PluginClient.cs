@@ -169,7 +169,7 @@ public sealed partial class PluginClient : IAsyncDisposable
             _ = DrainStdoutAsync(process, name, logger);
             var tls = clientCertificate is null ? null : new PeerTls(clientCertificate, line.ServerCertificate!);
             var channel = PluginChannels.Create(line.Network, line.Address, tls);
-            LogStarted(logger, name, process.Id, line.Address, line.AppProtocolVersion);
+            PluginsLog.Started(logger, name, process.Id, line.Address, line.AppProtocolVersion);
             return new PluginClient(name, process, exited, line, channel, callTimeoutFloor, tls, options, logger);
         }
         catch (Exception ex)
@@ -249,7 +249,7 @@ public sealed partial class PluginClient : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            LogKilled(_logger, Name, _process.Id);
+            PluginsLog.Killed(_logger, Name, _process.Id);
             KillProcess(_process);
             await Exited.ConfigureAwait(false);
         }
@@ -325,7 +325,7 @@ public sealed partial class PluginClient : IAsyncDisposable
                 var data = call.ResponseStream.Current;
                 foreach (var line in data.Data.ToStringUtf8().Split('\n', StringSplitOptions.RemoveEmptyEntries))
                 {
-                    LogStdio(_logger, Name, data.Channel == StdioData.Types.Channel.Stderr ? "stderr" : "stdout", line.TrimEnd('\r'));
+                    PluginsLog.Stdio(_logger, Name, data.Channel == StdioData.Types.Channel.Stderr ? "stderr" : "stdout", line.TrimEnd('\r'));
                 }
             }
         }
@@ -344,7 +344,7 @@ public sealed partial class PluginClient : IAsyncDisposable
         {
             while (await process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } line)
             {
-                LogPlugin(logger, LogLevel.Debug, name, line);
+                PluginsLog.Plugin(logger, LogLevel.Debug, name, line);
             }
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
@@ -372,16 +372,4 @@ public sealed partial class PluginClient : IAsyncDisposable
             logger.Log(entry.Level, new EventId(410, "PluginLog"), new PluginLogState(name, entry.Message, entry.Fields), null, static (state, _) => state.ToString());
         }
     }
-
-    [LoggerMessage(EventId = 410, Message = "plugin.{Plugin}: {Message}")]
-    private static partial void LogPlugin(ILogger logger, LogLevel level, string plugin, string message);
-
-    [LoggerMessage(EventId = 413, Level = LogLevel.Information, Message = "plugin.{Plugin} {Stream}: {Line}")]
-    private static partial void LogStdio(ILogger logger, string plugin, string stream, string line);
-
-    [LoggerMessage(EventId = 411, Level = LogLevel.Information, Message = "plugin {Plugin} started (pid {Pid}) on {Address}, protocol version {Version}")]
-    private static partial void LogStarted(ILogger logger, string plugin, int pid, string address, int version);
-
-    [LoggerMessage(EventId = 412, Level = LogLevel.Warning, Message = "plugin {Plugin} (pid {Pid}) failed to exit gracefully; killed")]
-    private static partial void LogKilled(ILogger logger, string plugin, int pid);
 }

@@ -36,7 +36,7 @@ public sealed partial class LoopRegistry : ILoopRegistry
 
             var loop = new RegisteredLoop(id, new LoopEnvConfig { PrometheusPort = _ports.Take(), Tracing = _tracing });
             _loops.Add(id, loop);
-            LogRegistered(_logger, id, loop.EnvConfig.PrometheusPort);
+            PluginsLog.Registered(_logger, id, loop.EnvConfig.PrometheusPort);
             return loop;
         }
     }
@@ -66,7 +66,7 @@ public sealed partial class LoopRegistry : ILoopRegistry
         {
             if (!_loops.Remove(id, out var loop))
             {
-                LogUnknown(_logger, id);
+                PluginsLog.Unknown(_logger, id);
                 return false;
             }
 
@@ -74,10 +74,4 @@ public sealed partial class LoopRegistry : ILoopRegistry
             return true;
         }
     }
-
-    [LoggerMessage(EventId = 401, Level = LogLevel.Debug, Message = "registered plugin {Id} with Prometheus port {Port}")]
-    private static partial void LogRegistered(ILogger logger, string id, int port);
-
-    [LoggerMessage(EventId = 402, Level = LogLevel.Debug, Message = "unregister of unknown plugin {Id} ignored")]
-    private static partial void LogUnknown(ILogger logger, string id);
 }

@@ -42,7 +42,7 @@ internal sealed partial class HostWatch : IDisposable
             {
                 if (GetParentPid() != host)
                 {
-                    LogHostGone(logger, host);
+                    PluginsLog.HostGone(logger, host);
                     lifetime.StopApplication();
                     return;
                 }
@@ -56,7 +56,4 @@ internal sealed partial class HostWatch : IDisposable
 
     [LibraryImport("libc", EntryPoint = "getppid")]
     private static partial int GetParentPid();
-
-    [LoggerMessage(EventId = 450, Level = LogLevel.Warning, Message = "the host process (pid {Host}) is gone; the plugin stops")]
-    private static partial void LogHostGone(ILogger logger, int host);
 }

@@ -164,7 +164,7 @@ public sealed partial class PluginService : LoopService
         _metrics.Dispose();
         if (_registry?.Unregister(Name) == true)
         {
-            LogUnregistered(_logger, Name);
+            PluginsLog.Unregistered(_logger, Name);
         }
     }
 
@@ -179,7 +179,7 @@ public sealed partial class PluginService : LoopService
             {
                 if (_failedChecks > 0)
                 {
-                    LogHealthy(_logger, Name, _failedChecks);
+                    PluginsLog.Healthy(_logger, Name, _failedChecks);
                     _failedChecks = 0;
                 }
 
@@ -192,7 +192,7 @@ public sealed partial class PluginService : LoopService
             }
             else if (++_failedChecks < _options.UnhealthyThreshold)
             {
-                LogCheckFailed(_logger, Name, _failedChecks, _options.UnhealthyThreshold, _options.HealthTimeout);
+                PluginsLog.CheckFailed(_logger, Name, _failedChecks, _options.UnhealthyThreshold, _options.HealthTimeout);
                 return;
             }
         }
@@ -201,7 +201,7 @@ public sealed partial class PluginService : LoopService
         {
             _lastError = current.Exited.IsCompleted ? Exit(current) : $"failed {_failedChecks} health checks in a row";
             _failedChecks = 0;
-            LogRelaunching(_logger, Name, _lastError);
+            PluginsLog.Relaunching(_logger, Name, _lastError);
             _metrics.Relaunching();
             lock (_gate)
             {
@@ -260,7 +260,7 @@ public sealed partial class PluginService : LoopService
                 _lastError = ex.Message;
                 _metrics.LaunchFailed();
                 var backoff = Backoff(failures++);
-                LogLaunchFailed(_logger, Name, ex.Message, backoff);
+                PluginsLog.LaunchFailed(_logger, Name, ex.Message, backoff);
                 await Task.Delay(backoff, _timeProvider, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -271,19 +271,4 @@ public sealed partial class PluginService : LoopService
         TimeSpan.FromTicks((long)Math.Min(_options.RelaunchBackoff.Ticks * Math.Pow(2, Math.Min(attempt, 30)), _options.MaxRelaunchBackoff.Ticks));
 
     private static TaskCompletionSource<PluginClient> NewReady() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    [LoggerMessage(EventId = 420, Level = LogLevel.Warning, Message = "Relaunching unhealthy plugin {Plugin}: it {Reason}")]
-    private static partial void LogRelaunching(ILogger logger, string plugin, string reason);
-
-    [LoggerMessage(EventId = 422, Level = LogLevel.Warning, Message = "plugin {Plugin} failed its health check ({Count} of {Threshold} in a row before a relaunch; deadline {Timeout})")]
-    private static partial void LogCheckFailed(ILogger logger, string plugin, int count, int threshold, TimeSpan timeout);
-
-    [LoggerMessage(EventId = 423, Level = LogLevel.Information, Message = "plugin {Plugin} answers its health check again after {Count} failed")]
-    private static partial void LogHealthy(ILogger logger, string plugin, int count);
-
-    [LoggerMessage(EventId = 424, Level = LogLevel.Information, Message = "plugin {Plugin} stopped for good: unregistered, its Prometheus port returned")]
-    private static partial void LogUnregistered(ILogger logger, string plugin);
-
-    [LoggerMessage(EventId = 421, Level = LogLevel.Warning, Message = "plugin {Plugin} failed to launch ({Reason}); next try in {Backoff}")]
-    private static partial void LogLaunchFailed(ILogger logger, string plugin, string reason, TimeSpan backoff);
 }

@@ -97,7 +97,7 @@ public sealed partial class BinariesRunner : IBinariesRunner
 
         var exited = running[Array.IndexOf(exits, first)];
         var code = ExitCode(exited.Process);
-        LogExited(_logger, exited.Spec.Name, exited.Pid, code);
+        VisorLog.Exited(_logger, exited.Spec.Name, exited.Pid, code);
 
         // Tied: the rest go down with it (and whatever the exited one left in its group), and the set is restarted or
         // switched together.
@@ -128,7 +128,7 @@ public sealed partial class BinariesRunner : IBinariesRunner
         {
             if (!child.Exited.IsCompleted)
             {
-                LogStopping(_logger, child.Spec.Name, child.Pid);
+                VisorLog.Stopping(_logger, child.Spec.Name, child.Pid);
             }
 
             if (child.OwnGroup)
@@ -148,14 +148,14 @@ public sealed partial class BinariesRunner : IBinariesRunner
 
         foreach (var child in running.Where(r => !r.Exited.IsCompleted || (r.OwnGroup && Posix.GroupHasLiveMembers(r.Pid))))
         {
-            LogKilling(_logger, child.Spec.Name, child.Pid, _options.StopTimeout);
+            VisorLog.Killing(_logger, child.Spec.Name, child.Pid, _options.StopTimeout);
         }
 
         KillAll(running);
         var leaders = Task.WhenAll(running.Select(r => r.Exited));
         if (await Task.WhenAny(leaders, Task.Delay(KillWait, _timeProvider, CancellationToken.None)).ConfigureAwait(false) != leaders)
         {
-            LogNotReaped(_logger, KillWait);
+            VisorLog.NotReaped(_logger, KillWait);
         }
     }
 
@@ -238,7 +238,7 @@ public sealed partial class BinariesRunner : IBinariesRunner
         }
         else
         {
-            LogNoProcessGroups(_logger, spec.Name);
+            VisorLog.NoProcessGroups(_logger, spec.Name);
         }
 
         foreach (var arg in spec.Args)
@@ -262,20 +262,20 @@ public sealed partial class BinariesRunner : IBinariesRunner
         {
             if (e.Data is { } line)
             {
-                LogStdout(_logger, name, line);
+                VisorLog.Stdout(_logger, name, line);
             }
         };
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is { } line)
             {
-                LogStderr(_logger, name, line);
+                VisorLog.Stderr(_logger, name, line);
             }
         };
         var exited = Loop.Processes.ProcessExit.StartWatched(process);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        LogStarted(_logger, name, process.Id, spec.Path);
+        VisorLog.Started(_logger, name, process.Id, spec.Path);
         return new Child(spec, process, process.Id, setsid is not null, exited, _timeProvider.GetUtcNow());
     }
 
@@ -314,29 +314,6 @@ public sealed partial class BinariesRunner : IBinariesRunner
     /// <summary>A started process: the pid is kept because <see cref="Process.Id"/> throws once it is disposed or reaped.</summary>
     private sealed record Child(ProcessSpec Spec, Process Process, int Pid, bool OwnGroup, Task Exited, DateTimeOffset StartedAt);
 
-    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "[{Process}] started (pid {Pid}): {Path}")]
-    private static partial void LogStarted(ILogger logger, string process, int pid, string path);
-
-    [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "[{Process}] {Line}")]
-    private static partial void LogStdout(ILogger logger, string process, string line);
-
-    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "[{Process}] {Line}")]
-    private static partial void LogStderr(ILogger logger, string process, string line);
-
-    [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "[{Process}] exited (pid {Pid}) with code {Code}; stopping the rest of the set")]
-    private static partial void LogExited(ILogger logger, string process, int pid, int code);
-
-    [LoggerMessage(EventId = 205, Level = LogLevel.Information, Message = "[{Process}] stopping (pid {Pid} and its process group): SIGTERM")]
-    private static partial void LogStopping(ILogger logger, string process, int pid);
-
-    [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "[{Process}] still running {Timeout} after SIGTERM (pid {Pid} or its process group): SIGKILL")]
-    private static partial void LogKilling(ILogger logger, string process, int pid, TimeSpan timeout);
-
-    [LoggerMessage(EventId = 207, Level = LogLevel.Warning, Message = "[{Process}] setsid was not found: the process runs in Visor's process group, and what it starts is not stopped with it")]
-    private static partial void LogNoProcessGroups(ILogger logger, string process);
-
-    [LoggerMessage(EventId = 208, Level = LogLevel.Error, Message = "a SIGKILLed process was not reaped within {Wait}; going on without it")]
-    private static partial void LogNotReaped(ILogger logger, TimeSpan wait);
 }
 
 /// <summary>A process of the running set, for status.</summary>

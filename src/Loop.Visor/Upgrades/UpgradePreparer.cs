@@ -25,7 +25,7 @@ internal sealed partial class UpgradePreparer(VisorHome home, HttpClient downloa
                     throw new InstallException($"version {request.Tag} has no {RunConfigFile.FileName} in {folder} (add it with add-upgrade, or enable autoInstall)");
                 }
 
-                LogInstalling(logger, request.Tag);
+                VisorLog.Installing(logger, request.Tag);
                 await new ReleaseInstaller(downloads).InstallAsync(home, config, request.Tag, cancellationToken).ConfigureAwait(false);
             }
 
@@ -137,8 +137,6 @@ internal sealed partial class UpgradePreparer(VisorHome home, HttpClient downloa
         }
     }
 
-    [LoggerMessage(EventId = 313, Level = LogLevel.Information, Message = "version {Tag} is not installed: installing it from its release")]
-    private static partial void LogInstalling(ILogger logger, string tag);
 }
 
 /// <summary>An upgrade cannot be made; <see cref="Transient"/> when it may work later (the release server was down).</summary>

@@ -59,7 +59,7 @@ internal sealed partial class UpgradeWatcher : IDisposable
             {
                 if (source != _rpc)
                 {
-                    LogSourceFailed(_logger, source.Name, ex.Message);
+                    VisorLog.SourceFailed(_logger, source.Name, ex.Message);
                     continue;
                 }
 
@@ -110,17 +110,17 @@ internal sealed partial class UpgradeWatcher : IDisposable
         {
             _failingSince = now;
             _lastWarning = now;
-            LogStatusFailing(_logger, endpoint, ex.Message, _retryLimit);
+            VisorLog.StatusFailing(_logger, endpoint, ex.Message, _retryLimit);
         }
         else if (_timeProvider.GetElapsedTime(_lastWarning, now) >= OutageLogInterval)
         {
             _lastWarning = now;
-            LogStatusStillFailing(_logger, endpoint, _failures, _timeProvider.GetElapsedTime(_failingSince, now), ex.Message, _retryLimit);
+            VisorLog.StatusStillFailing(_logger, endpoint, _failures, _timeProvider.GetElapsedTime(_failingSince, now), ex.Message, _retryLimit);
         }
 
         if (_failures > _retryLimit)
         {
-            LogStatusUnreachable(_logger, endpoint, _failures - 1, ex.Message);
+            VisorLog.StatusUnreachable(_logger, endpoint, _failures - 1, ex.Message);
             return new WatchOutcome(null, VisorExitCodes.UpgradeStatusUnreachable);
         }
 
@@ -131,25 +131,11 @@ internal sealed partial class UpgradeWatcher : IDisposable
     {
         if (_failures > 0)
         {
-            LogStatusRecovered(_logger, _rpc!.Endpoint, _failures, _timeProvider.GetElapsedTime(_failingSince));
+            VisorLog.StatusRecovered(_logger, _rpc!.Endpoint, _failures, _timeProvider.GetElapsedTime(_failingSince));
             _failures = 0;
         }
     }
 
-    [LoggerMessage(EventId = 320, Level = LogLevel.Warning, Message = "upgrade status {Endpoint} failed: {Reason} (retrying; {Limit} failed calls in a row end Visor)")]
-    private static partial void LogStatusFailing(ILogger logger, string endpoint, string reason, int limit);
-
-    [LoggerMessage(EventId = 321, Level = LogLevel.Warning, Message = "upgrade status {Endpoint} still failing: {Count} failed calls over {Duration}; last: {Reason} (limit {Limit})")]
-    private static partial void LogStatusStillFailing(ILogger logger, string endpoint, int count, TimeSpan duration, string reason, int limit);
-
-    [LoggerMessage(EventId = 322, Level = LogLevel.Information, Message = "upgrade status {Endpoint} answers again after {Count} failed calls over {Duration}")]
-    private static partial void LogStatusRecovered(ILogger logger, string endpoint, int count, TimeSpan duration);
-
-    [LoggerMessage(EventId = 307, Level = LogLevel.Error, Message = "failed to get upgrade status from {Endpoint} for the maximum number of retries ({Retries}): {Reason}")]
-    private static partial void LogStatusUnreachable(ILogger logger, string endpoint, int retries, string reason);
-
-    [LoggerMessage(EventId = 308, Level = LogLevel.Warning, Message = "upgrade source {Source} failed: {Reason}")]
-    private static partial void LogSourceFailed(ILogger logger, string source, string reason);
 }
 
 /// <summary>How a watch ended: an upgrade reported, or an exit code (the status endpoint stayed unreachable).</summary>
