@@ -59,7 +59,7 @@ public sealed class AddLoopPluginTests
     [Fact]
     public void An_unconfigured_kind_registers_its_in_process_implementation_instead()
     {
-        var services = new ServiceCollection().AddLoopPlugins();
+        var services = new ServiceCollection().AddLoopPlugins().Services;
         services.AddLoopPluginFromEnvironment("echo", Handshake, s => s.AddSingleton<IGreeter, InProcessGreeter>(), new Dictionary<string, string>());
         using var provider = services.BuildServiceProvider();
 

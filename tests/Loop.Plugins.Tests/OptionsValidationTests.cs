@@ -100,8 +100,8 @@ public sealed class OptionsValidationTests
     {
         var first = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["P:Tracing:Enabled"] = "true", ["P:Tracing:SamplingRatio"] = "0.5" }).Build();
         var second = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["P:FirstPort"] = "26000" }).Build();
-        using var one = new ServiceCollection().AddLoopPlugins(first.GetSection("P")).BuildServiceProvider();
-        using var two = new ServiceCollection().AddLoopPlugins(second.GetSection("P")).BuildServiceProvider();
+        using var one = new ServiceCollection().AddLoopPlugins(first.GetSection("P")).Services.BuildServiceProvider();
+        using var two = new ServiceCollection().AddLoopPlugins(second.GetSection("P")).Services.BuildServiceProvider();
 
         one.GetRequiredService<IOptions<LoopPluginsOptions>>().Value.Tracing.Enabled.Should().BeTrue();
         two.GetRequiredService<IOptions<LoopPluginsOptions>>().Value.Tracing.Enabled.Should().BeFalse();
@@ -128,8 +128,8 @@ public sealed class OptionsValidationTests
             ["Loop:Plugins:Instances:configured:Environment:LOOP_TEST_VALUE"] = "from-config",
             ["Loop:Plugins:Instances:configured:HealthTimeout"] = "00:00:10",
         });
-        builder.Services.AddLoopPlugins(o => { o.FirstPort = 26_530; o.LastPort = 26_539; });
-        builder.Services.AddLoopPlugin("configured", builder.Configuration.GetSection("Loop:Plugins:Instances:configured"), Handshake);
+        builder.Services.AddLoopPlugins(o => { o.FirstPort = 26_530; o.LastPort = 26_539; })
+            .AddPlugin("configured", builder.Configuration.GetSection("Loop:Plugins:Instances:configured"), Handshake);
         using var host = builder.Build();
 
         await host.StartAsync();

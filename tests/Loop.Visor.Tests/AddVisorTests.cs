@@ -92,4 +92,34 @@ public sealed class AddVisorTests : IDisposable
 
         await host.StopAsync();
     }
+
+    [Fact]
+    public async Task An_upgrade_source_added_on_the_builder_is_polled()
+    {
+        _temp.Version("genesis", "exec sleep 600");
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddSingleton<CountingSource>();
+        builder.Services.AddVisor(o => o.Home = _temp.Root).AddUpgradeSource(sp => sp.GetRequiredService<CountingSource>());
+        using var host = builder.Build();
+
+        await host.StartAsync();
+        var source = host.Services.GetRequiredService<CountingSource>();
+        await Eventually.WaitAsync(() => source.Polls > 0, "the added source polled");
+        await host.StopAsync();
+    }
+
+    private sealed class CountingSource : IUpgradeSource
+    {
+        private int _polls;
+
+        public int Polls => Volatile.Read(ref _polls);
+
+        public string Name => "counting";
+
+        public ValueTask<UpgradeRequest?> PollAsync(RunConfig runConfig, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _polls);
+            return ValueTask.FromResult<UpgradeRequest?>(null);
+        }
+    }
 }

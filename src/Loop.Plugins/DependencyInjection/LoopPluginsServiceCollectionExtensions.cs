@@ -16,10 +16,10 @@ public static class LoopPluginsServiceCollectionExtensions
     /// HttpClient; options are validated at start, every error named. Map the Prometheus endpoints with
     /// <c>app.MapLoopPluginEndpoints()</c>.
     /// </summary>
-    public static IServiceCollection AddLoopPlugins(this IServiceCollection services) => AddLoopPlugins(services, null, null);
+    public static ILoopPluginsBuilder AddLoopPlugins(this IServiceCollection services) => AddLoopPlugins(services, null, null);
 
     /// <summary><see cref="AddLoopPlugins(IServiceCollection)"/>, with <paramref name="configure"/> setting the options.</summary>
-    public static IServiceCollection AddLoopPlugins(this IServiceCollection services, Action<LoopPluginsOptions> configure)
+    public static ILoopPluginsBuilder AddLoopPlugins(this IServiceCollection services, Action<LoopPluginsOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(configure);
         return AddLoopPlugins(services, null, configure);
@@ -30,20 +30,20 @@ public static class LoopPluginsServiceCollectionExtensions
     /// bound from <paramref name="section"/> (<c>builder.Configuration.GetSection("Loop:Plugins")</c>); errors name the
     /// configuration path (<c>Loop:Plugins:LastPort</c>).
     /// </summary>
-    public static IServiceCollection AddLoopPlugins(this IServiceCollection services, IConfigurationSection section)
+    public static ILoopPluginsBuilder AddLoopPlugins(this IServiceCollection services, IConfigurationSection section)
     {
         ArgumentNullException.ThrowIfNull(section);
         return AddLoopPlugins(services, section, null);
     }
 
-    private static IServiceCollection AddLoopPlugins(IServiceCollection services, IConfigurationSection? section, Action<LoopPluginsOptions>? configure)
+    private static ILoopPluginsBuilder AddLoopPlugins(IServiceCollection services, IConfigurationSection? section, Action<LoopPluginsOptions>? configure)
     {
         ArgumentNullException.ThrowIfNull(services);
         if (services.Any(d => d.ServiceType == typeof(LoopPluginsMarker)))
         {
             // Registered once; a later call only adds its configuration.
             ValidatedOptions.Add(services, Options.Options.DefaultName, section, BindLoopPlugins, configure, new LoopPluginsOptionsValidator(), LoopPluginsOptions.Rules);
-            return services;
+            return new LoopPluginsBuilder(services);
         }
 
         services.AddSingleton<LoopPluginsMarker>();
@@ -59,7 +59,34 @@ public static class LoopPluginsServiceCollectionExtensions
             sp.GetRequiredService<IOptions<LoopPluginsOptions>>().Value.Tracing,
             sp.GetService<ILogger<LoopRegistry>>()));
         services.AddHttpClient(PluginEndpoints.ProxyClientName);
-        return services;
+        return new LoopPluginsBuilder(services);
+    }
+
+    /// <summary>
+    /// <see cref="AddLoopPlugin(IServiceCollection, CmdConfig, HandshakeConfig)"/> on the plugin host's builder:
+    /// <c>services.AddLoopPlugins(section).AddPlugin(command, handshake)</c>.
+    /// </summary>
+    public static ILoopPluginsBuilder AddPlugin(this ILoopPluginsBuilder builder, CmdConfig command, HandshakeConfig handshake)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddLoopPlugin(command, handshake);
+        return builder;
+    }
+
+    /// <summary><see cref="AddLoopPlugin(IServiceCollection, CmdConfig, HandshakeConfig, Action{PluginServiceOptions})"/> on the plugin host's builder.</summary>
+    public static ILoopPluginsBuilder AddPlugin(this ILoopPluginsBuilder builder, CmdConfig command, HandshakeConfig handshake, Action<PluginServiceOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddLoopPlugin(command, handshake, configure);
+        return builder;
+    }
+
+    /// <summary><see cref="AddLoopPlugin(IServiceCollection, string, IConfigurationSection, HandshakeConfig)"/> on the plugin host's builder.</summary>
+    public static ILoopPluginsBuilder AddPlugin(this ILoopPluginsBuilder builder, string name, IConfigurationSection section, HandshakeConfig handshake)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddLoopPlugin(name, section, handshake);
+        return builder;
     }
 
     /// <summary>
@@ -228,6 +255,11 @@ public static class LoopPluginsServiceCollectionExtensions
         public string? TlsCertPath { get; set; }
 
         public Dictionary<string, string> Attributes { get; set; } = new(StringComparer.Ordinal);
+    }
+
+    private sealed class LoopPluginsBuilder(IServiceCollection services) : ILoopPluginsBuilder
+    {
+        public IServiceCollection Services { get; } = services;
     }
 
     /// <summary>Marks that <c>AddLoopPlugins</c> ran.</summary>

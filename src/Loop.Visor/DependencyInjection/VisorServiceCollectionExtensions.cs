@@ -13,7 +13,7 @@ public static class VisorServiceCollectionExtensions
     /// <c>visor</c>. The options and the home are checked when the host starts (the home must exist and hold a valid
     /// config.toml), every error at once. Extra <see cref="IUpgradeSource"/>s registered in the container are polled too.
     /// </summary>
-    public static IServiceCollection AddVisor(this IServiceCollection services, Action<VisorHostOptions> configure)
+    public static IVisorBuilder AddVisor(this IServiceCollection services, Action<VisorHostOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(configure);
         return AddVisor(services, null, configure);
@@ -25,13 +25,13 @@ public static class VisorServiceCollectionExtensions
     /// <c>StopHostWhenVisorExits</c>, <c>Service:PollInterval</c>, ...); errors name the configuration path
     /// (<c>Loop:Visor:Service:PollInterval must be positive (was 00:00:00)</c>).
     /// </summary>
-    public static IServiceCollection AddVisor(this IServiceCollection services, IConfigurationSection section)
+    public static IVisorBuilder AddVisor(this IServiceCollection services, IConfigurationSection section)
     {
         ArgumentNullException.ThrowIfNull(section);
         return AddVisor(services, section, null);
     }
 
-    private static IServiceCollection AddVisor(IServiceCollection services, IConfigurationSection? section, Action<VisorHostOptions>? configure)
+    private static IVisorBuilder AddVisor(IServiceCollection services, IConfigurationSection? section, Action<VisorHostOptions>? configure)
     {
         ArgumentNullException.ThrowIfNull(services);
         ValidatedOptions.Add(services, Options.Options.DefaultName, section, static (b, s) => b.Bind(s), configure, new VisorHostOptionsValidator(), VisorHostOptions.Rules);
@@ -39,6 +39,32 @@ public static class VisorServiceCollectionExtensions
         services.TryAddSingleton<VisorHostedService>();
         services.AddHostedService(sp => sp.GetRequiredService<VisorHostedService>());
         services.AddHealthChecks().AddCheck<VisorHealthCheck>("visor", tags: ["loop", "visor"]);
-        return services;
+        return new VisorBuilder(services);
+    }
+
+    /// <summary>
+    /// Polls <typeparamref name="TSource"/> for upgrades too (a singleton from the container), beside config.toml's
+    /// upgrade-info file and the run config's status RPC.
+    /// </summary>
+    public static IVisorBuilder AddUpgradeSource<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] TSource>(this IVisorBuilder builder)
+        where TSource : class, IUpgradeSource
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSingleton<IUpgradeSource, TSource>();
+        return builder;
+    }
+
+    /// <summary>Polls the source <paramref name="factory"/> makes for upgrades too.</summary>
+    public static IVisorBuilder AddUpgradeSource(this IVisorBuilder builder, Func<IServiceProvider, IUpgradeSource> factory)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(factory);
+        builder.Services.AddSingleton(factory);
+        return builder;
+    }
+
+    private sealed class VisorBuilder(IServiceCollection services) : IVisorBuilder
+    {
+        public IServiceCollection Services { get; } = services;
     }
 }
