@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Xml.Linq;
+using Loop.Testing;
+
+namespace Loop.Packaging.Tests;
+
+/// <summary>
+/// The packages as a user gets them: packed to a local folder, referenced with PackageReference by a fresh web host that
+/// binds the emitter and the plugin host from appsettings.json and imports the shipped .proto files from its own proto
+/// with no path of its own; the host must build, start and answer /health, /metrics and /discovery.
+/// </summary>
+public sealed class PackedPackagesTests : IDisposable
+{
+    private static readonly string Repo = BuiltProgram.RepositoryRoot();
+    private readonly MarkedFolder _folder = new("loop-consumer");
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public async Task A_host_built_from_the_packed_packages_binds_its_configuration_and_serves_health_metrics_and_discovery()
+    {
+        var packs = Directory.CreateDirectory(Path.Combine(_folder.Path, "packs")).FullName;
+        foreach (var project in new[] { "Loop.Abstractions", "Loop.DurableEmitter", "Loop.Plugins", "Loop.Visor" })
+        {
+            await RunAsync("dotnet", ["pack", Path.Combine(Repo, "src", project, project + ".csproj"), "-c", "Release", "--no-build", "-o", packs, "-nologo", "-nodeReuse:false"], Repo);
+        }
+
+        var loopVersions = Directory.GetFiles(packs, "*.nupkg")
+            .Select(Path.GetFileNameWithoutExtension)
+            .Select(n => (Id: n!.Split('.', 3) is var parts ? string.Join('.', n.Split('.').TakeWhile(p => !char.IsDigit(p[0]))) : n, File: n!))
+            .ToDictionary(x => x.Id, x => x.File[(x.Id.Length + 1)..], StringComparer.Ordinal);
+        loopVersions.Keys.Should().Contain(["Loop.Abstractions", "Loop.DurableEmitter", "Loop.Plugins", "Loop.Visor"]);
+
+        var central = XDocument.Load(Path.Combine(Repo, "Directory.Packages.props")).Descendants("PackageVersion")
+            .ToDictionary(e => (string)e.Attribute("Include")!, e => (string)e.Attribute("Version")!, StringComparer.Ordinal);
+        var consumer = Directory.CreateDirectory(Path.Combine(_folder.Path, "consumer")).FullName;
+        WriteConsumer(consumer, packs, loopVersions, central);
+
+        // No MSBuild node or compiler server outlives the build: the test leaves nothing running.
+        await RunAsync("dotnet", ["build", "-c", "Release", "-nologo", "-v", "q", "-nodeReuse:false", "-p:UseSharedCompilation=false"], consumer);
+
+        var port = FreePort.Next();
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = consumer, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(consumer, "bin", "Release", "net10.0", "Consumer.dll"));
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["Loop__Emitter__Ingress__Endpoint"] = $"127.0.0.1:{FreePort.Next()}";
+        start.Environment["LOOP_TEST_FOLDER"] = _folder.Path;
+        using var host = Process.Start(start)!;
+        var output = new System.Text.StringBuilder();
+        host.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        host.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        host.BeginOutputReadLine();
+        host.BeginErrorReadLine();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            string health = "";
+            await Eventually.WaitAsync(
+                async () =>
+                {
+                    if (host.HasExited)
+                    {
+                        throw new InvalidOperationException($"the consumer host exited with {host.ExitCode}: {output}");
+                    }
+
+                    try
+                    {
+                        health = await http.GetStringAsync("/health");
+                        return true;
+                    }
+                    catch (HttpRequestException)
+                    {
+                        return false;
+                    }
+                },
+                "the consumer host's /health",
+                TimeSpan.FromMinutes(1));
+            health.Should().Be("Healthy");
+
+            var metrics = "";
+            await Eventually.WaitAsync(async () => (metrics = await http.GetStringAsync("/metrics")).Contains("loop_emitter_", StringComparison.Ordinal), "the emitter's instruments on /metrics");
+            metrics.Should().Contain("loop_emitter_queue_pending");
+
+            using var discovery = JsonDocument.Parse(await http.GetStringAsync("/discovery"));
+            discovery.RootElement[0].GetProperty("labels").GetProperty("__metrics_path__").GetString().Should().Be("/metrics");
+
+            // The consumer's own proto imported both shipped protos and compiled against the packages' types.
+            (await http.GetStringAsync("/proto")).Should().Be("loop.consumer.v1.Envelope carries io.cloudevents.v1.CloudEvent");
+        }
+        finally
+        {
+            host.Kill(entireProcessTree: true);
+            await host.WaitForExitAsync();
+        }
+    }
+
+    private static void WriteConsumer(string folder, string packs, IReadOnlyDictionary<string, string> loop, IReadOnlyDictionary<string, string> central)
+    {
+        string Ref(string id) => $"    <PackageReference Include=\"{id}\" Version=\"{(loop.TryGetValue(id, out var v) ? v : central[id])}\" />";
+        File.WriteAllText(Path.Combine(folder, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="local" value="{packs}" />
+                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+              </packageSources>
+              <packageSourceMapping>
+                <packageSource key="local"><package pattern="Loop.*" /></packageSource>
+                <packageSource key="nuget.org"><package pattern="*" /></packageSource>
+              </packageSourceMapping>
+            </configuration>
+            """);
+        // A folder of its own: nothing of the repository's build (central versions, analyzers) applies.
+        File.WriteAllText(Path.Combine(folder, "Directory.Build.props"), "<Project />");
+        File.WriteAllText(Path.Combine(folder, "Directory.Packages.props"), "<Project />");
+        File.WriteAllText(Path.Combine(folder, "Consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk.Web">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <!-- The Loop packages land in a folder of this run's own (a shared cache keeps the first package of a
+                     version forever, so a later pack would go untested); everything else comes from the shared cache. -->
+                <RestorePackagesPath>{Path.Combine(folder, "packages")}</RestorePackagesPath>
+                <RestoreFallbackFolders>{Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages")}</RestoreFallbackFolders>
+              </PropertyGroup>
+              <ItemGroup>
+            {Ref("Loop.DurableEmitter")}
+            {Ref("Loop.Plugins")}
+            {Ref("Loop.Visor")}
+            {Ref("OpenTelemetry.Extensions.Hosting")}
+            {Ref("OpenTelemetry.Exporter.Prometheus.AspNetCore")}
+            {Ref("Grpc.Tools").Replace(" />", " PrivateAssets=\"all\" />", StringComparison.Ordinal)}
+              </ItemGroup>
+              <ItemGroup>
+                <Protobuf Include="envelope.proto" GrpcServices="None" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(folder, "envelope.proto"), """
+            syntax = "proto3";
+            package loop.consumer.v1;
+            option csharp_namespace = "Consumer.V1";
+            import "io/cloudevents/v1/cloudevent.proto";
+            import "chipingress/chip_ingress.proto";
+            import "plugin/grpc_broker.proto";
+            message Envelope {
+              io.cloudevents.v1.CloudEvent event = 1;
+            }
+            """);
+        File.WriteAllText(Path.Combine(folder, "appsettings.json"), """
+            {
+              "Logging": { "LogLevel": { "Default": "Warning" } },
+              "Loop": {
+                "Emitter": { "EventTtl": "01:00:00", "RetransmitAfter": "00:00:10", "Ingress": { "Endpoint": "127.0.0.1:1", "BatchSize": 50 } },
+                "Plugins": { "FirstPort": 26600, "LastPort": 26699, "Tracing": { "Enabled": false } }
+              }
+            }
+            """);
+        File.WriteAllText(Path.Combine(folder, "Program.cs"), """
+            using OpenTelemetry.Metrics;
+
+            var builder = WebApplication.CreateBuilder(args);
+            builder.Services.AddDurableEmitter(builder.Configuration.GetSection("Loop:Emitter"))
+                .UseInMemoryStore()
+                .UseGrpcIngress(builder.Configuration.GetSection("Loop:Emitter:Ingress"));
+            builder.Services.AddLoopPlugins(builder.Configuration.GetSection("Loop:Plugins"));
+            builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddLoopInstrumentation().AddPrometheusExporter());
+            var app = builder.Build();
+            app.MapHealthChecks("/health");
+            app.MapPrometheusScrapingEndpoint();
+            app.MapLoopPluginEndpoints();
+            app.MapGet("/proto", () => $"{Consumer.V1.Envelope.Descriptor.FullName} carries {Consumer.V1.Envelope.Descriptor.Fields[1].MessageType.FullName}");
+            app.Run();
+            """);
+    }
+
+    private static async Task RunAsync(string file, string[] args, string directory)
+    {
+        var start = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
+        process.ExitCode.Should().Be(0, $"{file} {string.Join(' ', args)} failed:\n{await stdout}\n{await stderr}");
+    }
+}
