@@ -30,7 +30,12 @@ public class RoundTripBenchmarks
         {
             HttpHandler = new SocketsHttpHandler
             {
-                ConnectCallback = (_, token) => Loop.Networking.UnixSockets.ConnectAsync(path, token),
+                ConnectCallback = async (_, token) =>
+                {
+                    var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                    await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(path), token);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                },
             },
         });
         _viaPlugin = new Echo.EchoClient(_client.Channel);

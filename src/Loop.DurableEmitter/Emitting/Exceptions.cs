@@ -32,17 +32,3 @@ public sealed class EventPersistenceException : DurableEmitterException
     {
     }
 }
-
-/// <summary>A stored payload is not a valid CloudEvent; it is skipped, counted and left to expire.</summary>
-public sealed class CorruptEventException : DurableEmitterException
-{
-    /// <summary>Creates the exception for row <paramref name="rowId"/>.</summary>
-    public CorruptEventException(long rowId, Exception innerException)
-        : base($"The payload of durable event {rowId} is not a valid CloudEvent: {innerException.Message}", innerException)
-    {
-        RowId = rowId;
-    }
-
-    /// <summary>The row's identifier.</summary>
-    public long RowId { get; }
-}

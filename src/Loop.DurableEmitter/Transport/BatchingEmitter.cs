@@ -51,9 +51,6 @@ public abstract partial class BatchingEmitter : IBatchEmitter, IAsyncDisposable
     /// <summary>The transport's logger.</summary>
     protected ILogger Logger { get; }
 
-    /// <summary>Events waiting in the buffer.</summary>
-    public int Buffered => _buffer.Reader.Count;
-
     /// <inheritdoc />
     public virtual Task StartAsync(CancellationToken cancellationToken = default)
     {

@@ -1,7 +1,7 @@
 namespace Loop.Plugins;
 
 /// <summary>Reads <c>.env</c> files: <c>KEY=VALUE</c> lines, <c>#</c> comments, optional <c>export</c>, quoted values.</summary>
-public static class EnvFile
+internal static class EnvFile
 {
     /// <summary>The variables in <paramref name="path"/>, in order.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>

@@ -4,7 +4,7 @@ using System.Text;
 namespace Loop.Plugins;
 
 /// <summary>Durations in Go's syntax (<c>time.Duration.String</c> and <c>time.ParseDuration</c>): <c>1h0m0s</c>, <c>1m30.5s</c>, <c>100ms</c>, <c>0s</c>.</summary>
-public static class GoDuration
+internal static class GoDuration
 {
     /// <summary>Formats as Go does.</summary>
     public static string Format(TimeSpan value)

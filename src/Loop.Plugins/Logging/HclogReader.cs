@@ -15,7 +15,7 @@ public sealed record HclogEntry(LogLevel Level, string Message, IReadOnlyDiction
 /// <c>[ERROR]</c> prefix, else debug; after <c>panic: </c> or <c>fatal error: </c> every later line is an error.
 /// One reader per plugin process.
 /// </summary>
-public sealed class HclogReader
+internal sealed class HclogReader
 {
     private bool _panicking;
 

@@ -4,7 +4,7 @@ namespace Loop.Visor;
 /// Command-line argument helpers that match whole flags (<c>-f</c>, <c>--flag</c>, <c>--flag=value</c>), never
 /// substrings: <c>--home</c> does not match <c>--homeDir</c>. Names may be given with or without dashes, of any length.
 /// </summary>
-public static class Args
+internal static class Args
 {
     /// <summary>Whether the flag is present, as <c>--name</c>, <c>-name</c> or <c>--name=value</c>.</summary>
     public static bool Exists(IReadOnlyList<string> args, string name) => IndexOf(args, name) >= 0;

@@ -6,7 +6,7 @@ namespace Loop.Telemetry;
 /// A package's <see cref="System.Diagnostics.Metrics.Meter"/>: created by the host's <see cref="IMeterFactory"/> when
 /// there is one (the factory owns it), else a private meter that this object disposes.
 /// </summary>
-public sealed class PackageMeter : IDisposable
+internal sealed class PackageMeter : IDisposable
 {
     private readonly bool _owned;
 

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 namespace Loop.Networking;
 
 /// <summary>Connects HTTP/2 clients (gRPC, JSON-RPC) to Unix domain sockets, for <c>SocketsHttpHandler.ConnectCallback</c>.</summary>
-public static class UnixSockets
+internal static class UnixSockets
 {
     /// <summary>Opens a stream to the Unix domain socket at <paramref name="path"/>.</summary>
     public static async ValueTask<Stream> ConnectAsync(string path, CancellationToken cancellationToken)
