@@ -37,6 +37,12 @@ public sealed class PluginServiceTests
         };
     }
 
+    /// <summary>Loggers at Debug into <paramref name="logs"/>: the host's own lines and each plugin's.</summary>
+    private static ILoggerFactory DebugLoggers(Microsoft.Extensions.Logging.Testing.FakeLogCollector logs) =>
+        Microsoft.Extensions.Logging.LoggerFactory.Create(b => b
+            .SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Debug)
+            .AddProvider(new Microsoft.Extensions.Logging.Testing.FakeLoggerProvider(logs)));
+
     private async Task KeepAliveUntilAsync(PluginService service, long launches) =>
         await Eventually.WaitAsync(
             () =>
@@ -288,9 +294,7 @@ public sealed class PluginServiceTests
     public async Task A_graceful_stop_logs_no_error_from_the_plugin()
     {
         var logs = new Microsoft.Extensions.Logging.Testing.FakeLogCollector();
-        using var loggers = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b
-            .SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Debug)
-            .AddProvider(new Microsoft.Extensions.Logging.Testing.FakeLoggerProvider(logs)));
+        using var loggers = DebugLoggers(logs);
         var service = new PluginService("quiet", Command("quiet"), Handshake, Patient(), loggers.CreateLogger<PluginService>(), _time, loggerFactory: loggers);
         await service.StartAsync();
         var client = await service.WaitAsync().WaitAsync(Eventually.DefaultTimeout);
@@ -309,9 +313,7 @@ public sealed class PluginServiceTests
     public async Task A_host_that_resets_its_broker_stream_is_not_an_error_in_the_plugin()
     {
         var logs = new Microsoft.Extensions.Logging.Testing.FakeLogCollector();
-        using var loggers = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b
-            .SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Debug)
-            .AddProvider(new Microsoft.Extensions.Logging.Testing.FakeLoggerProvider(logs)));
+        using var loggers = DebugLoggers(logs);
         await using var service = new PluginService("reset", Command("reset"), Handshake, Patient(), loggers.CreateLogger<PluginService>(), _time, loggerFactory: loggers);
         await service.StartAsync();
         var client = await service.WaitAsync().WaitAsync(Eventually.DefaultTimeout);

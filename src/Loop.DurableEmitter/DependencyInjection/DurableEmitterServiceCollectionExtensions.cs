@@ -1,12 +1,11 @@
 using System.Diagnostics.Metrics;
 using Loop.DurableEmitter;
+using Loop.Hosting;
 using Loop.Options;
 using Loop.Events;
 using Loop.Events.CloudEvents;
-using Loop.Services;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -50,9 +49,7 @@ public static class DurableEmitterServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DurableEmitterSetup>, DurableEmitterSetupValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(CreateEmitter);
-        services.AddHostedService<LoopServiceHostedService<DurableEmitter>>();
-        services.AddHealthChecks().Add(new HealthCheckRegistration(
-            "DurableEmitter", sp => new LoopServiceHealthCheck(sp.GetRequiredService<DurableEmitter>()), failureStatus: null, tags: ["loop"]));
+        services.AddLoopService("DurableEmitter", sp => sp.GetRequiredService<DurableEmitter>());
         return new DurableEmitterBuilder(services);
     }
 

@@ -1,3 +1,4 @@
+using Loop.Hosting;
 using Loop.Options;
 using Loop.Plugins;
 using Microsoft.AspNetCore.Builder;
@@ -182,14 +183,7 @@ public static class LoopPluginsServiceCollectionExtensions
                 sp.GetService<ILoggerFactory>(),
                 registry);
         });
-        services.AddSingleton<Hosting.IHostedService>(sp =>
-            new Loop.Services.LoopServiceHostedService<PluginService>(sp.GetRequiredKeyedService<PluginService>(name)));
-        services.AddHealthChecks().Add(new Diagnostics.HealthChecks.HealthCheckRegistration(
-            $"plugin:{name}",
-            sp => new Loop.Services.LoopServiceHealthCheck(sp.GetRequiredKeyedService<PluginService>(name)),
-            failureStatus: null,
-            tags: ["loop", "plugin"]));
-        return services;
+        return services.AddLoopService($"plugin:{name}", sp => sp.GetRequiredKeyedService<PluginService>(name), "plugin");
     }
 
     // LoopTracingConfig is an immutable record (init-only), which the binder cannot fill in place: its section is bound to
