@@ -60,7 +60,7 @@ public sealed partial class SleeperTask : IAsyncDisposable
     public string Name { get; }
 
     /// <summary>How many runs of the work have finished, successful or not.</summary>
-    public long CompletedRuns => Interlocked.Read(ref _runs);
+    internal long CompletedRuns => Interlocked.Read(ref _runs);
 
     /// <summary>Starts the background loop (and the interval timer, if any).</summary>
     public void Start()

@@ -82,7 +82,7 @@ public sealed class DurableEmitter : LoopService
     public static string MeterName => DurableEmitterMetrics.MeterName;
 
     /// <summary>Events handed to the transport and not yet settled (delivered and marked, or failed).</summary>
-    public int InFlight => _inFlight.Count;
+    internal int InFlight => _inFlight.Count;
 
     /// <summary>
     /// Builds a CloudEvent from <paramref name="body"/> and <paramref name="attributes"/>, persists it, queues it for
@@ -136,7 +136,7 @@ public sealed class DurableEmitter : LoopService
     }
 
     /// <summary>Runs one retransmit pass now (the loop runs it every <see cref="DurableEmitterOptions.RetransmitInterval"/>).</summary>
-    public async Task RetransmitNowAsync(CancellationToken cancellationToken = default) =>
+    internal async Task RetransmitNowAsync(CancellationToken cancellationToken = default) =>
         await RetransmitAsync(cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />

@@ -84,7 +84,7 @@ public sealed partial class PluginService : LoopService
     public static string MeterName => PluginMetrics.MeterName;
 
     /// <summary>How many times the plugin was launched successfully.</summary>
-    public long Launches => Interlocked.Read(ref _launches);
+    internal long Launches => Interlocked.Read(ref _launches);
 
     /// <summary>The running plugin, or null while it is unavailable.</summary>
     public PluginClient? Client
