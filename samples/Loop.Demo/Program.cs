@@ -14,7 +14,12 @@ var builder = WebApplication.CreateBuilder(args);
 var demo = builder.Configuration.GetSection("Demo").Get<DemoOptions>() ?? new DemoOptions();
 builder.Services.Configure<DemoOptions>(builder.Configuration.GetSection("Demo"));
 
-var address = IPAddress.Parse(demo.BindAddress);
+if (!IPAddress.TryParse(demo.BindAddress, out var address))
+{
+    await Console.Error.WriteLineAsync($"loop demo: Demo:BindAddress \"{demo.BindAddress}\" is not an IP address");
+    return 2;
+}
+
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     kestrel.Listen(address, demo.HttpPort, l => l.Protocols = HttpProtocols.Http1);
@@ -23,15 +28,17 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
 
 builder.Services.AddGrpc();
+// The Loop packages bind from appsettings.json ("Loop:Emitter", "Loop:Plugins"); every bad value fails the start, named
+// by its path.
 builder.Services
-    .AddDurableEmitter(o => o.RetransmitAfter = TimeSpan.FromSeconds(5))
+    .AddDurableEmitter(builder.Configuration.GetSection("Loop:Emitter"))
     .UseInMemoryStore()
     .UseGrpcIngress(o => o.Endpoint = $"{demo.BindAddress}:{demo.IngressPort}");
 builder.Services.AddHostedService<TickProducer>();
-builder.Services.AddLoopPlugins();
 
 // The sample plugin runs out of process over the go-plugin protocol, supervised, with its own /metrics.
-builder.Services.AddLoopPlugin(new CmdConfig("sample", SamplePluginLocation.Find(demo.PluginPath)), SampleHandshake.Config);
+builder.Services.AddLoopPlugins(builder.Configuration.GetSection("Loop:Plugins"))
+    .AddPlugin(new CmdConfig("sample", SamplePluginLocation.Find(demo.PluginPath)), SampleHandshake.Config);
 builder.Services.AddHostedService<PluginCaller>();
 // The host's own /metrics (listed first by /discovery): the application adds OpenTelemetry's Prometheus exporter itself,
 // and AddLoopInstrumentation() enables every Loop package's meter.
@@ -43,4 +50,26 @@ app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapHealthChecks("/health");
 app.MapLoopPluginEndpoints(o => o.DiscoveryPort = demo.HttpPort);
 app.Lifetime.ApplicationStarted.Register(() => DemoLog.Started(app.Logger, demo.BindAddress, demo.IngressPort, demo.HttpPort));
-await app.RunAsync();
+try
+{
+    // Every option validated before anything starts, so all errors are reported together (the host would stop at the
+    // first service whose options fail, and log it with a stack trace).
+    app.Services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception ex) when (ConfigurationError(ex) is { } errors)
+{
+    // What the user typed is wrong: say what and where, without a stack trace.
+    await Console.Error.WriteLineAsync("loop demo: invalid configuration:\n  " + string.Join("\n  ", errors));
+    return 2;
+}
+
+// Options validation (every error, each with its configuration path) and values the binder could not convert.
+static IReadOnlyList<string>? ConfigurationError(Exception ex) => ex switch
+{
+    Microsoft.Extensions.Options.OptionsValidationException invalid => [.. invalid.Failures],
+    AggregateException all when all.InnerExceptions.All(e => ConfigurationError(e) is not null) => [.. all.InnerExceptions.SelectMany(e => ConfigurationError(e)!)],
+    InvalidOperationException { Message: var message } when message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => [message],
+    _ => null,
+};
