@@ -22,6 +22,9 @@ public enum IngressMode
 
     /// <summary>Answer each batch with a per-event VALIDATION_FAILED result for every other event.</summary>
     RejectEveryOther,
+
+    /// <summary>Accept each call and never answer it (until the caller gives up).</summary>
+    Hang,
 }
 
 /// <summary>
@@ -133,17 +136,22 @@ public sealed class TestIngress : IAsyncDisposable
 
     private sealed class Service(TestIngress ingress) : ChipIngress.ChipIngressBase
     {
-        public override Task<PublishResponse> Publish(CloudEvent request, ServerCallContext context)
+        public override async Task<PublishResponse> Publish(CloudEvent request, ServerCallContext context)
         {
             Interlocked.Increment(ref ingress._unaryCalls);
-            return Task.FromResult(ingress.Accept([request], context));
+            await HangIfToldAsync(context);
+            return ingress.Accept([request], context);
         }
 
-        public override Task<PublishResponse> PublishBatch(Loop.DurableEmitter.Ingress.CloudEventBatch request, ServerCallContext context)
+        public override async Task<PublishResponse> PublishBatch(Loop.DurableEmitter.Ingress.CloudEventBatch request, ServerCallContext context)
         {
             Interlocked.Increment(ref ingress._batchCalls);
-            return Task.FromResult(ingress.Accept(request.Events, context));
+            await HangIfToldAsync(context);
+            return ingress.Accept(request.Events, context);
         }
+
+        private Task HangIfToldAsync(ServerCallContext context) =>
+            ingress.Mode == IngressMode.Hang ? Task.Delay(Timeout.Infinite, context.CancellationToken) : Task.CompletedTask;
 
         public override Task<PingResponse> Ping(EmptyRequest request, ServerCallContext context) =>
             Task.FromResult(new PingResponse { Message = "pong" });

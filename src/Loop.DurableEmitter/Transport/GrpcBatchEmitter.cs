@@ -38,15 +38,31 @@ public sealed class GrpcBatchEmitter : BatchingEmitter, IEventPublisher
     public async Task<string> PingAsync(CancellationToken cancellationToken = default)
     {
         using var call = await _connection.BeginCallAsync(cancellationToken).ConfigureAwait(false);
-        var response = await _connection.Client.PingAsync(new EmptyRequest(), call.Options).ConfigureAwait(false);
-        return response.Message;
+        try
+        {
+            var response = await _connection.Client.PingAsync(new EmptyRequest(), call.Options).ConfigureAwait(false);
+            return response.Message;
+        }
+        catch (Exception ex) when (call.RanOut(ex))
+        {
+            throw call.DeadlineExceeded(ex);
+        }
     }
 
     /// <inheritdoc />
     public async ValueTask PublishAsync(Loop.Events.CloudEvents.CloudEvent cloudEvent, CancellationToken cancellationToken)
     {
         using var call = await _connection.BeginCallAsync(cancellationToken).ConfigureAwait(false);
-        var response = await _connection.Client.PublishAsync(cloudEvent, call.Options).ConfigureAwait(false);
+        PublishResponse response;
+        try
+        {
+            response = await _connection.Client.PublishAsync(cloudEvent, call.Options).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (call.RanOut(ex))
+        {
+            throw call.DeadlineExceeded(ex);
+        }
+
         if (response.Results.Count > 0 && response.Results[0].Error is { } error)
         {
             throw new IngressRejectedException(cloudEvent.Id, error.ErrorCode, error.Reason);
@@ -124,7 +140,14 @@ public sealed class GrpcBatchEmitter : BatchingEmitter, IEventPublisher
         try
         {
             using var call = await _connection.BeginCallAsync(cancellationToken).ConfigureAwait(false);
-            response = await _connection.Client.PublishBatchAsync(request, call.Options).ConfigureAwait(false);
+            try
+            {
+                response = await _connection.Client.PublishBatchAsync(request, call.Options).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (call.RanOut(ex))
+            {
+                throw call.DeadlineExceeded(ex);
+            }
         }
         catch (Exception ex)
         {

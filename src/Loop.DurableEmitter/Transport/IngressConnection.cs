@@ -80,14 +80,30 @@ internal sealed class CallScope : IDisposable
 {
     private readonly CancellationTokenSource _deadline;
     private readonly CancellationTokenSource _linked;
+    private readonly TimeSpan _timeout;
+    private readonly CancellationToken _caller;
 
     public CallScope(TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
+        _timeout = timeout;
+        _caller = cancellationToken;
         _deadline = new CancellationTokenSource(timeout, timeProvider);
         _linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _deadline.Token);
     }
 
     public CancellationToken Token => _linked.Token;
+
+    /// <summary>
+    /// Whether <paramref name="exception"/> is this call's deadline running out: the deadline is a token on the
+    /// provider's clock (so tests can drive it), which gRPC reports as a cancellation, not as the caller's.
+    /// </summary>
+    public bool RanOut(Exception exception) =>
+        _deadline.IsCancellationRequested && !_caller.IsCancellationRequested
+        && exception is RpcException { StatusCode: StatusCode.Cancelled } or OperationCanceledException;
+
+    /// <summary>What a call that ran out reports: DeadlineExceeded, with the deadline it had.</summary>
+    public RpcException DeadlineExceeded(Exception exception) =>
+        new(new Status(StatusCode.DeadlineExceeded, $"the ingress did not answer within the publish timeout ({_timeout})", exception));
 
     public CallOptions Options { get; set; }
 

@@ -197,6 +197,47 @@ public sealed class GrpcBatchEmitterTests : IAsyncLifetime
         create.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().WithMessage($"*{message}*");
     }
 
+    [Fact]
+    public async Task A_publish_the_ingress_never_answers_is_reported_as_DeadlineExceeded_not_Cancelled()
+    {
+        _ingress.Mode = IngressMode.Hang;
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var emitter = new GrpcBatchEmitter(new GrpcIngressOptions { Endpoint = _ingress.Endpoint, PublishTimeout = TimeSpan.FromSeconds(2) }, null, time);
+
+        var unary = emitter.PublishAsync(Event("hung-unary"), CancellationToken.None).AsTask();
+        await Eventually.WaitAsync(() => _ingress.UnaryCalls == 1, "the call held at the ingress");
+        time.Advance(TimeSpan.FromSeconds(2));
+        var error = (await unary.Invoking(t => t).Should().ThrowAsync<RpcException>()).Which;
+        error.StatusCode.Should().Be(StatusCode.DeadlineExceeded);
+        error.Status.Detail.Should().Contain("00:00:02");
+
+        // A caller that gives up is still a cancellation.
+        using var giveUp = new CancellationTokenSource();
+        var cancelled = emitter.PublishAsync(Event("given-up"), giveUp.Token).AsTask();
+        await Eventually.WaitAsync(() => _ingress.UnaryCalls == 2, "the second call held at the ingress");
+        await giveUp.CancelAsync();
+        (await cancelled.Invoking(t => t).Should().ThrowAsync<Exception>()).Which.Should().Match<Exception>(e =>
+            e is OperationCanceledException || (e is RpcException && ((RpcException)e).StatusCode == StatusCode.Cancelled));
+    }
+
+    [Fact]
+    public async Task A_batch_the_ingress_never_answers_fails_each_event_with_DeadlineExceeded()
+    {
+        _ingress.Mode = IngressMode.Hang;
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var emitter = new GrpcBatchEmitter(new GrpcIngressOptions { Endpoint = _ingress.Endpoint, PublishTimeout = TimeSpan.FromSeconds(2), BatchInterval = TimeSpan.Zero }, null, time);
+        await emitter.StartAsync();
+        var outcomes = new ConcurrentDictionary<string, Exception?>();
+        Queue(emitter, outcomes, Event("hung-batch"));
+        await Eventually.WaitAsync(() => _ingress.BatchCalls == 1, "the batch held at the ingress");
+
+        time.Advance(TimeSpan.FromSeconds(2));
+
+        await Eventually.WaitAsync(() => outcomes.ContainsKey("hung-batch"), "the batch's outcome");
+        outcomes["hung-batch"].Should().BeOfType<RpcException>().Which.StatusCode.Should().Be(StatusCode.DeadlineExceeded);
+        await emitter.StopAsync();
+    }
+
     private sealed class ReversingSigner : IIngressSigner
     {
         public ValueTask<byte[]> SignAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
