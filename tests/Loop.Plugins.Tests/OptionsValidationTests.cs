@@ -154,4 +154,17 @@ public sealed class OptionsValidationTests
         var failures = string.Join("\n", map.Should().Throw<OptionsValidationException>().Which.Failures);
         failures.Should().Contain("PluginEndpointOptions.ProxyTimeout must be positive (was 00:00:00)").And.Contain("PluginEndpointOptions.DiscoveryPort must be 1 to 65535 (was 0)");
     }
+
+    [Fact]
+    public async Task Registering_twice_reports_each_error_once_by_the_bound_path()
+    {
+        var builder = Builder(new() { ["Loop:Plugins:LastPort"] = "80" });
+        builder.Services.AddLoopPlugins();
+        builder.Services.AddLoopPlugins(builder.Configuration.GetSection("Loop:Plugins"));
+
+        var failures = (await StartFailureAsync(builder)).Split('\n');
+
+        failures.Where(f => f.Contains("LastPort must be 1024 to 65535", StringComparison.Ordinal))
+            .Should().Equal(["Loop:Plugins:LastPort must be 1024 to 65535 (was 80)"], "one error, named once, by the path it was bound from");
+    }
 }

@@ -40,15 +40,14 @@ public static class LoopPluginsServiceCollectionExtensions
     private static ILoopPluginsBuilder AddLoopPlugins(IServiceCollection services, IConfigurationSection? section, Action<LoopPluginsOptions>? configure)
     {
         ArgumentNullException.ThrowIfNull(services);
+        ValidatedOptions.Add(services, Options.Options.DefaultName, section, BindLoopPlugins, configure, new LoopPluginsOptionsValidator(), LoopPluginsOptions.Rules);
         if (services.Any(d => d.ServiceType == typeof(LoopPluginsMarker)))
         {
-            // Registered once; a later call only adds its configuration.
-            ValidatedOptions.Add(services, Options.Options.DefaultName, section, BindLoopPlugins, configure, new LoopPluginsOptionsValidator(), LoopPluginsOptions.Rules);
+            // The services are registered once; a later call only adds its configuration.
             return new LoopPluginsBuilder(services);
         }
 
         services.AddSingleton<LoopPluginsMarker>();
-        ValidatedOptions.Add(services, Options.Options.DefaultName, section, BindLoopPlugins, configure, new LoopPluginsOptionsValidator(), LoopPluginsOptions.Rules);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp =>
         {

@@ -14,6 +14,12 @@ internal sealed partial class PathedOptionsValidator<TOptions>(
     : IValidateOptions<TOptions>
     where TOptions : class
 {
+    /// <summary>The options name validated.</summary>
+    public string Name => name;
+
+    /// <summary>The configuration section the options were bound from, if any.</summary>
+    public string? SectionPath => sectionPath;
+
     public ValidateOptionsResult Validate(string? optionsName, TOptions options)
     {
         if ((optionsName ?? Microsoft.Extensions.Options.Options.DefaultName) != name)

@@ -35,7 +35,17 @@ internal static class ValidatedOptions
             builder.Configure(configure);
         }
 
-        services.AddSingleton<IValidateOptions<TOptions>>(new PathedOptionsValidator<TOptions>(name, section?.Path, generated, rules));
+        // One validator per options name, however often the options are registered: a second would report every error
+        // twice. The last section bound names the paths (a later call binding configuration over code-set options).
+        var earlier = services.FirstOrDefault(d => d.ServiceType == typeof(IValidateOptions<TOptions>)
+            && d.ImplementationInstance is PathedOptionsValidator<TOptions> v && v.Name == name);
+        var path = section?.Path ?? (earlier?.ImplementationInstance as PathedOptionsValidator<TOptions>)?.SectionPath;
+        if (earlier is not null)
+        {
+            services.Remove(earlier);
+        }
+
+        services.AddSingleton<IValidateOptions<TOptions>>(new PathedOptionsValidator<TOptions>(name, path, generated, rules));
         return builder;
     }
 }
