@@ -8,6 +8,7 @@ using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
 using Loop.Plugins;
+using Loop.Plugins.Sdk;
 using Microsoft.Extensions.Logging;
 using Loop.Sample.V1;
 using Microsoft.AspNetCore.Builder;

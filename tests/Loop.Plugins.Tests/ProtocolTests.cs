@@ -1,3 +1,4 @@
+using Loop.Plugins.Sdk;
 using Microsoft.Extensions.Logging;
 
 namespace Loop.Plugins.Tests;

@@ -16,4 +16,10 @@ public static class EventIdCheck
     /// <summary>How many constants <paramref name="eventIds"/> has.</summary>
     public static int Count(Type eventIds) =>
         eventIds.GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static).Count(f => f.IsLiteral && f.FieldType == typeof(int));
+
+    /// <summary>The values of <paramref name="eventIds"/>' constants.</summary>
+    public static IReadOnlyList<int> Values(Type eventIds) =>
+        [.. eventIds.GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
+            .Where(f => f.IsLiteral && f.FieldType == typeof(int))
+            .Select(f => (int)f.GetRawConstantValue()!)];
 }

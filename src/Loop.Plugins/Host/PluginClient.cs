@@ -12,7 +12,7 @@ namespace Loop.Plugins;
 /// <summary>
 /// The host's end of one plugin process over the go-plugin protocol: it launches the process with the handshake
 /// variables, reads the handshake line, connects gRPC to the plugin's socket, forwards the plugin's stderr (hclog) to the
-/// logger, and stops it gracefully. Works with .NET plugins built on <see cref="LoopPluginServer"/> and Go plugins.
+/// logger, and stops it gracefully. Works with .NET plugins built on Loop.Plugins.Sdk's <c>LoopPluginServer</c> and Go plugins.
 /// </summary>
 public sealed partial class PluginClient : IAsyncDisposable
 {

@@ -40,9 +40,6 @@ internal static partial class PluginsLog
 
         /// <summary>Unregistered (PluginService).</summary>
         public const int Unregistered = 424;
-
-        /// <summary>HostGone (HostWatch).</summary>
-        public const int HostGone = 450;
     }
 
     [LoggerMessage(EventId = EventIds.Registered, Level = LogLevel.Debug, Message = "registered plugin {Id} with Prometheus port {Port}")]
@@ -77,7 +74,4 @@ internal static partial class PluginsLog
 
     [LoggerMessage(EventId = EventIds.Unregistered, Level = LogLevel.Information, Message = "plugin {Plugin} stopped for good: unregistered, its Prometheus port returned")]
     internal static partial void Unregistered(ILogger logger, string plugin);
-
-    [LoggerMessage(EventId = EventIds.HostGone, Level = LogLevel.Warning, Message = "the host process (pid {Host}) is gone; the plugin stops")]
-    internal static partial void HostGone(ILogger logger, int host);
 }

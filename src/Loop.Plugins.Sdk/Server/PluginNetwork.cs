@@ -1,4 +1,4 @@
-namespace Loop.Plugins;
+namespace Loop.Plugins.Sdk;
 
 /// <summary>Where a plugin listens for its host.</summary>
 public enum PluginNetwork

@@ -2,7 +2,7 @@ using Grpc.Core;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Loop.Plugins;
+namespace Loop.Plugins.Sdk;
 
 /// <summary>What a .NET plugin serves (<see cref="LoopPluginServer.RunAsync"/>).</summary>
 public sealed class LoopPluginServerOptions

@@ -3,7 +3,7 @@ using System.Threading.Channels;
 using Google.Protobuf;
 using Loop.Plugins.Protocol;
 
-namespace Loop.Plugins;
+namespace Loop.Plugins.Sdk;
 
 /// <summary>
 /// After the handshake a plugin's stdout belongs to the host's <c>GRPCStdio</c> stream, as in go-plugin: console output

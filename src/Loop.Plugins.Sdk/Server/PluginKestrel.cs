@@ -2,7 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
-namespace Loop.Plugins;
+namespace Loop.Plugins.Sdk;
 
 /// <summary>The plugin's Kestrel endpoints: gRPC (HTTP/2, AutoMTLS when asked) on its listener, <c>/metrics</c> on loopback.</summary>
 internal static class PluginKestrel

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
-namespace Loop.Plugins;
+namespace Loop.Plugins.Sdk;
 
 /// <summary>
 /// The plugin's gRPC listening socket, bound before the server is built. Where the server can adopt a descriptor (not

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
-namespace Loop.Plugins;
+namespace Loop.Plugins.Sdk;
 
 /// <summary>
 /// Makes a .NET program a go-plugin compatible LOOP plugin: checks the magic cookie (printing go-plugin's message and

@@ -2,7 +2,7 @@ using Grpc.Core;
 using Loop.Plugins.Protocol;
 using Microsoft.Extensions.Hosting;
 
-namespace Loop.Plugins;
+namespace Loop.Plugins.Sdk;
 
 /// <summary><c>plugin.GRPCController</c>: Shutdown stops the plugin (after the reply is sent).</summary>
 internal sealed class ControllerService(IHostApplicationLifetime lifetime) : GRPCController.GRPCControllerBase

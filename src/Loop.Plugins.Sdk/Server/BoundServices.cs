@@ -2,7 +2,7 @@ using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
 using Microsoft.AspNetCore.Routing;
 
-namespace Loop.Plugins;
+namespace Loop.Plugins.Sdk;
 
 /// <summary>
 /// The endpoints of go-plugin's protocol services and the plugin's singleton services (bound through their generated

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Loop.Plugins;
+namespace Loop.Plugins.Sdk;
 
 /// <summary>
 /// Ends a .NET plugin when its host is gone: a host that was SIGKILLed cannot shut its plugins down, and a plugin left
@@ -42,7 +42,7 @@ internal sealed partial class HostWatch : IDisposable
             {
                 if (GetParentPid() != host)
                 {
-                    PluginsLog.HostGone(logger, host);
+                    PluginSdkLog.HostGone(logger, host);
                     lifetime.StopApplication();
                     return;
                 }

@@ -6,7 +6,7 @@ using Grpc.HealthCheck;
 using Loop.Plugins.Protocol;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Loop.Plugins;
+namespace Loop.Plugins.Sdk;
 
 /// <summary>
 /// go-plugin's protocol services (health, controller, broker, stdio) added to the endpoints directly. Going through the

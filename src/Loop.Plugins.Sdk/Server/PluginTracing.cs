@@ -6,7 +6,7 @@ using OpenTelemetry.Exporter;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
-namespace Loop.Plugins;
+namespace Loop.Plugins.Sdk;
 
 /// <summary>
 /// A plugin's tracing from its <c>CL_TRACING_*</c> settings: OTLP over gRPC to the collector target (TLS trusting the
