@@ -56,7 +56,7 @@ internal static class PluginHarness
         var port = 21_100;
         foreach (var (name, path) in plugins)
         {
-            var registry = new LoopRegistry(new PortPool(port, port + 9));
+            var registry = new LoopRegistry(new LoopPluginsOptions { FirstPort = port, LastPort = port + 9 });
             port += 10;
             var start = await StartToHealthyAsync(registry, name, path, rounds);
             var (relaunch, roundTrip) = await SupervisedAsync(registry, name, path, rounds);

@@ -23,7 +23,7 @@ public class RoundTripBenchmarks
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        var start = LoopCommands.RegisterLoop(new LoopRegistry(new PortPool(21_000, 21_099)), new CmdConfig("bench", Plugins.DotnetPlugin))();
+        var start = LoopCommands.RegisterLoop(new LoopRegistry(new LoopPluginsOptions { FirstPort = 21_000, LastPort = 21_099 }), new CmdConfig("bench", Plugins.DotnetPlugin))();
         _client = await PluginClient.StartAsync(start, Plugins.Handshake);
         var path = _client.Handshake.Address;
         _raw = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions

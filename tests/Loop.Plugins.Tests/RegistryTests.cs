@@ -38,6 +38,21 @@ public sealed class RegistryTests
     }
 
     [Fact]
+    public void A_registry_made_from_the_hosts_options_takes_its_port_range_and_tracing()
+    {
+        var first = 20_000 + Random.Shared.Next(0, 50) * 100;
+        var tracing = new LoopTracingConfig { Enabled = true, CollectorTarget = "otel:4317" };
+        var registry = new LoopRegistry(new LoopPluginsOptions { FirstPort = first, LastPort = first + 1, Tracing = tracing });
+
+        var one = registry.Register("one");
+        one.EnvConfig.PrometheusPort.Should().BeInRange(first, first + 1);
+        one.EnvConfig.Tracing.Should().Be(tracing);
+
+        var outside = () => new LoopRegistry(new LoopPluginsOptions { FirstPort = 80, LastPort = 90 });
+        outside.Should().Throw<ArgumentOutOfRangeException>();
+    }
+
+    [Fact]
     public async Task Ports_are_unique_under_concurrent_registration()
     {
         var registry = new LoopRegistry(Pool());

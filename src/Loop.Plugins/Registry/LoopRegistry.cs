@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Loop.Plugins;
 
 /// <summary>
-/// The host's <see cref="ILoopRegistry"/>: each registration takes a port from the <see cref="PortPool"/> and carries
+/// The host's <see cref="ILoopRegistry"/>: each registration takes a Prometheus port from the host's pool and carries
 /// the host's tracing settings. Safe for concurrent use.
 /// </summary>
 public sealed partial class LoopRegistry : ILoopRegistry
@@ -15,10 +15,29 @@ public sealed partial class LoopRegistry : ILoopRegistry
     private readonly LoopTracingConfig _tracing;
     private readonly ILogger _logger;
 
-    /// <summary>Creates a registry.</summary>
-    public LoopRegistry(PortPool? ports = null, LoopTracingConfig? tracing = null, ILogger<LoopRegistry>? logger = null)
+    /// <summary>
+    /// Creates a registry that hands out Prometheus ports from <see cref="PluginPorts.PrometheusFirst"/> to
+    /// <see cref="PluginPorts.PrometheusLast"/>, with tracing off.
+    /// </summary>
+    public LoopRegistry()
+        : this(new PortPool())
     {
-        _ports = ports ?? new PortPool();
+    }
+
+    /// <summary>
+    /// Creates a registry with the host's settings: Prometheus ports from <see cref="LoopPluginsOptions.FirstPort"/> to
+    /// <see cref="LoopPluginsOptions.LastPort"/>, and <see cref="LoopPluginsOptions.Tracing"/> for every plugin.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The port range is not within 1024–65535, or is empty.</exception>
+    public LoopRegistry(LoopPluginsOptions options, ILogger<LoopRegistry>? logger = null, TimeProvider? timeProvider = null)
+        : this(new PortPool((options ?? throw new ArgumentNullException(nameof(options))).FirstPort, options.LastPort, timeProvider), options.Tracing, logger)
+    {
+    }
+
+    /// <summary>Creates a registry over a given pool (the host's, shared with the checks that keep plugins' ports clear of it).</summary>
+    internal LoopRegistry(PortPool ports, LoopTracingConfig? tracing = null, ILogger<LoopRegistry>? logger = null)
+    {
+        _ports = ports;
         _tracing = tracing ?? LoopTracingConfig.Disabled;
         _logger = logger ?? NullLogger<LoopRegistry>.Instance;
     }

@@ -9,7 +9,7 @@ namespace Loop.Plugins;
 /// consecutively, each checked bindable on 127.0.0.1 when taken (a busy one is skipped). A returned port is
 /// quarantined for <see cref="Quarantine"/> so a plugin still shutting down cannot collide with its successor.
 /// </summary>
-public sealed class PortPool
+internal sealed class PortPool
 {
     private readonly Lock _gate = new();
     private readonly Queue<(int Port, long ReturnedAt)> _returned = new();
