@@ -22,9 +22,6 @@ public sealed partial class VisorService : IDisposable
     /// </summary>
     public const string UpgradeHeightPlaceholder = "{upgradeHeight}";
 
-    /// <summary>How long an upgrade that failed for a passing reason (the release server was down) waits before it is tried again.</summary>
-    internal static readonly TimeSpan TransientRetryDelay = TimeSpan.FromMinutes(1);
-
     private readonly VisorHome _home;
     private readonly VisorConfigSource _config;
     private readonly BinariesRunnerOptions _runnerOptions;
@@ -35,10 +32,9 @@ public sealed partial class VisorService : IDisposable
     private readonly ILogger _logger;
     private readonly VisorMetrics _metrics;
     private readonly RestartPolicy _policy = new();
-    private readonly Dictionary<(string Tag, long Height), long> _retryAt = [];
-    private readonly HashSet<(string Tag, long Height)> _ignored = [];
     private readonly HttpClient _downloads;
-    private readonly UpgradePreparer _preparer;
+    private readonly VisorStateRecorder _state;
+    private readonly UpgradeDecisions _upgrades;
     private Task<BinariesExit>? _run;
     private CancellationTokenSource? _runStop;
     private string _runningVersion = string.Empty;
@@ -67,7 +63,8 @@ public sealed partial class VisorService : IDisposable
         _extraSources = upgradeSources?.ToList() ?? [];
         _metrics = new VisorMetrics(meterFactory);
         _downloads = new HttpClient { Timeout = _options.DownloadTimeout };
-        _preparer = new UpgradePreparer(home, _downloads, _logger);
+        _state = new VisorStateRecorder(home, _logger);
+        _upgrades = new UpgradeDecisions(home, new UpgradePreparer(home, _downloads, _logger), _state, _metrics, _timeProvider, _logger);
     }
 
     /// <summary>The meter name of Visor's instruments.</summary>
@@ -127,7 +124,7 @@ public sealed partial class VisorService : IDisposable
                 _metrics.Running(_runningVersion, 0);
             }
 
-            UpdateState(s => s.Running?.VisorPid == Environment.ProcessId ? s with { Running = null } : s);
+            _state.Update(s => s.Running?.VisorPid == Environment.ProcessId ? s with { Running = null } : s);
         }
     }
 
@@ -197,7 +194,7 @@ public sealed partial class VisorService : IDisposable
             // cosmovisor's flow: a node that halts for an upgrade writes upgrade-info.json and exits. Look before
             // counting the exit as a crash.
             if (await watcher.PollOnceAsync(countFailures: false, cancellationToken).ConfigureAwait(false) is { Upgrade: { } halted }
-                && await AcceptAsync(halted, runConfig, cancellationToken).ConfigureAwait(false) is { } prepared)
+                && await _upgrades.AcceptAsync(halted, runConfig, Config, cancellationToken).ConfigureAwait(false) is { } prepared)
             {
                 VisorLog.HaltedForUpgrade(_logger, exit.ProcessName, exit.ExitCode, halted.Tag, halted.Height);
                 justUpgraded = await SwitchAsync(prepared, runConfig.Name, cancellationToken).ConfigureAwait(false) ? prepared : null;
@@ -207,7 +204,7 @@ public sealed partial class VisorService : IDisposable
 
             if (justUpgraded is { } upgraded && ranFor < TimeSpan.FromSeconds(Config.UpgradeRollbackWindowSeconds) && _home.PreviousFolder() is { } previous)
             {
-                RollBack(upgraded, runConfig.Name, previous, $"{exit.ProcessName} exited {exit.ExitCode} after {ranFor.TotalSeconds:0.###} s");
+                _upgrades.RollBack(upgraded, runConfig.Name, previous, $"{exit.ProcessName} exited {exit.ExitCode} after {ranFor.TotalSeconds:0.###} s", Config);
                 justUpgraded = null;
                 afterCrash = false;
                 continue;
@@ -254,118 +251,11 @@ public sealed partial class VisorService : IDisposable
                 return (null, code);
             }
 
-            if (await AcceptAsync(outcome.Upgrade!, runConfig, cancellationToken).ConfigureAwait(false) is { } prepared)
+            if (await _upgrades.AcceptAsync(outcome.Upgrade!, runConfig, Config, cancellationToken).ConfigureAwait(false) is { } prepared)
             {
                 return (prepared, null);
             }
         }
-    }
-
-    /// <summary>
-    /// Decides on a reported upgrade: the running version is ignored (once logged), a version refused before is not
-    /// tried again until an operator clears it, and any other is prepared (null when that fails; the refusal is logged
-    /// and recorded).
-    /// </summary>
-    private async Task<PreparedUpgrade?> AcceptAsync(UpgradeRequest request, RunConfig running, CancellationToken cancellationToken)
-    {
-        var key = (request.Tag, request.Height);
-        if (string.Equals(request.Tag, running.Name, StringComparison.Ordinal))
-        {
-            if (_ignored.Add(key))
-            {
-                VisorLog.SameVersion(_logger, request.Tag, request.Height, request.Source);
-            }
-
-            return null;
-        }
-
-        if (_retryAt.TryGetValue(key, out var retryAt) && _timeProvider.GetTimestamp() < retryAt)
-        {
-            return null;
-        }
-
-        if (VisorStateFile.Load(_home).RefusalOf(request.Tag) is { } earlier)
-        {
-            if (_ignored.Add(key))
-            {
-                VisorLog.RefusedBefore(_logger, request.Tag, earlier.At, earlier.Reason, _home.Root);
-            }
-
-            return null;
-        }
-
-        try
-        {
-            var (folder, height) = await _preparer.PrepareAsync(request, Config, cancellationToken).ConfigureAwait(false);
-            return new PreparedUpgrade(request, folder, height);
-        }
-        catch (UpgradeRefusal refusal)
-        {
-            Refuse(request, refusal.Message, refusal.Transient);
-            return null;
-        }
-    }
-
-    /// <summary>After the old version stopped: the pre-upgrade hook, then the switch of <c>current</c>. False keeps the old version.</summary>
-    private async Task<bool> SwitchAsync(PreparedUpgrade upgrade, string from, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _preparer.RunPreUpgradeHookAsync(upgrade.Request, upgrade.Height, Config, cancellationToken).ConfigureAwait(false);
-        }
-        catch (UpgradeRefusal refusal)
-        {
-            Refuse(upgrade.Request, refusal.Message, refusal.Transient);
-            return false;
-        }
-
-        _home.SwitchCurrent(upgrade.Folder, Config);
-        _policy.Reset();
-        var to = RunConfigFile.Load(upgrade.Folder).Name;
-        var request = upgrade.Request;
-        UpdateState(s => s with
-        {
-            CurrentVersion = to,
-            UpgradeHeights = upgrade.Height > 0 ? new Dictionary<string, long>(s.UpgradeHeights, StringComparer.Ordinal) { [to] = upgrade.Height } : s.UpgradeHeights,
-            LastUpgrade = new UpgradeRecord(from, to, upgrade.Height, _timeProvider.GetUtcNow(), request.Source),
-        });
-        _metrics.Upgraded(request.Tag);
-        VisorLog.Upgraded(_logger, from, request.Tag, upgrade.Height, request.Source);
-        return true;
-    }
-
-    private void RollBack(PreparedUpgrade upgrade, string failed, string previous, string what)
-    {
-        var reason = $"version {failed} died at start: {what}";
-        VisorLog.RollingBack(_logger, failed, what, previous);
-        _home.SwitchCurrent(previous, Config);
-        _home.ForgetPrevious();
-        var restored = RunConfigFile.Load(previous).Name;
-        var now = _timeProvider.GetUtcNow();
-        UpdateState(s => s with
-        {
-            CurrentVersion = restored,
-            LastRollback = new RollbackRecord(failed, restored, now, reason),
-            Refused = [.. s.Refused.Where(r => r.Tag != upgrade.Request.Tag), new RefusalRecord(upgrade.Request.Tag, upgrade.Height, now, reason + "; rolled back")],
-        });
-        _metrics.RolledBack(upgrade.Request.Tag);
-    }
-
-    /// <summary>Logs a refusal; a lasting one is recorded in the home so that no later Visor tries that version again.</summary>
-    private void Refuse(UpgradeRequest request, string reason, bool transient)
-    {
-        if (transient)
-        {
-            VisorLog.UpgradeRetried(_logger, reason, request.Source, TransientRetryDelay);
-            _retryAt[(request.Tag, request.Height)] = _timeProvider.GetTimestamp() + (long)(TransientRetryDelay.TotalSeconds * _timeProvider.TimestampFrequency);
-            return;
-        }
-
-        VisorLog.UpgradeRefused(_logger, reason, request.Source, request.Tag);
-        UpdateState(s => s with
-        {
-            Refused = [.. s.Refused.Where(r => r.Tag != request.Tag), new RefusalRecord(request.Tag, request.Height, _timeProvider.GetUtcNow(), reason)],
-        });
     }
 
     /// <summary>Stops the running set through the runner's stop path and waits for it; a stop that fails kills the set.</summary>
@@ -404,24 +294,23 @@ public sealed partial class VisorService : IDisposable
         _run = null;
     }
 
+    /// <summary>The pre-upgrade hook and the switch of <c>current</c>; a new version starts with a fresh restart budget.</summary>
+    private async Task<bool> SwitchAsync(PreparedUpgrade upgrade, string from, CancellationToken cancellationToken)
+    {
+        if (!await _upgrades.SwitchAsync(upgrade, from, Config, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        _policy.Reset();
+        return true;
+    }
+
     private void RecordRunning(IReadOnlyList<RunningProcess> processes) =>
-        UpdateState(s => s with
+        _state.Update(s => s with
         {
             Running = new RunningRecord(Environment.ProcessId, _runningVersion, [.. processes.Select(p => new ProcessRecord(p.Name, p.Pid, p.StartedAt))]),
         });
-
-    /// <summary>The state is a record for operators: failing to write it is logged, and supervision goes on.</summary>
-    private void UpdateState(Func<VisorState, VisorState> change)
-    {
-        try
-        {
-            VisorStateFile.Update(_home, change);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or VisorHomeException)
-        {
-            VisorLog.StateNotWritten(_logger, _home.StatePath, ex.Message);
-        }
-    }
 
     private void ReloadConfig()
     {
@@ -469,7 +358,4 @@ public sealed partial class VisorService : IDisposable
         {
         }
     }
-
-    /// <summary>An upgrade ready to switch to: its folder and the height the version starts with.</summary>
-    private sealed record PreparedUpgrade(UpgradeRequest Request, string Folder, long Height);
 }

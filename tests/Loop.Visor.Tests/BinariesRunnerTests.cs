@@ -106,8 +106,10 @@ public sealed class BinariesRunnerTests : IDisposable
         var collector = new FakeLogCollector();
         var runner = new BinariesRunner(new BinariesRunnerOptions { StopTimeout = TimeSpan.FromMilliseconds(500) }, new FakeLogger<BinariesRunner>(collector));
         using var cts = new CancellationTokenSource();
-        var run = runner.RunAsync(new RunConfig("v1", [Process("wrapper", "(trap '' TERM; exec sleep 600)\necho done")]), cts.Token);
-        await Eventually.WaitAsync(() => ProcessLeaks.Find(_temp.Parent).Count == 2, "the wrapper and its stubborn child");
+        // The child says when it ignores SIGTERM: a child counted before its trap was set died of the SIGTERM (a CI run saw it).
+        var ready = Path.Combine(_temp.Parent, "trapped");
+        var run = runner.RunAsync(new RunConfig("v1", [Process("wrapper", $"(trap '' TERM; touch '{ready}'; exec sleep 600)\necho done")]), cts.Token);
+        await Eventually.WaitAsync(() => File.Exists(ready) && ProcessLeaks.Find(_temp.Parent).Count == 2, "the wrapper and its stubborn child");
 
         await cts.CancelAsync();
         (await run.WaitAsync(Eventually.DefaultTimeout)).Stopped.Should().BeTrue();
