@@ -24,7 +24,7 @@ public class EndToEndBenchmarks
     private TestIngress _ingress = null!;
     private PgDurableEventStore _store = null!;
     private GrpcBatchEmitter _transport = null!;
-    private DurableEmitter _emitter = null!;
+    private DurableEventEmitter _emitter = null!;
     private GrpcChannel _channel = null!;
     private ChipIngress.ChipIngressClient _client = null!;
     private CloudEvent[] _events = null!;
@@ -42,7 +42,7 @@ public class EndToEndBenchmarks
         _ingress = await TestIngress.StartAsync();
         _store = new PgDurableEventStore(_dataSource, new PgDurableEventStoreOptions { TableName = PostgresFixture.UniqueTable() });
         _transport = new GrpcBatchEmitter(new GrpcIngressOptions { Endpoint = _ingress.Endpoint });
-        _emitter = new DurableEmitter(_store, _transport, new DurableEmitterOptions
+        _emitter = new DurableEventEmitter(_store, _transport, new DurableEmitterOptions
         {
             Hooks = new DurableEmitterHooks { OnBatchMarkDelivered = (_, n) => Interlocked.Add(ref _marked, n) },
         });

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Loop.Demo;
 
 /// <summary>Emits a few events a second through the durable emitter, as an application would.</summary>
-public sealed partial class TickProducer(Loop.DurableEmitter.DurableEmitter emitter, IOptions<DemoOptions> options, TimeProvider time, ILogger<TickProducer> logger) : BackgroundService
+public sealed partial class TickProducer(IDurableEventEmitter emitter, IOptions<DemoOptions> options, TimeProvider time, ILogger<TickProducer> logger) : BackgroundService
 {
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -1,4 +1,4 @@
-// Emits events through a DurableEmitter on PostgreSQL as fast as it can, from several callers, and prints
+// Emits events through a DurableEventEmitter on PostgreSQL as fast as it can, from several callers, and prints
 // "ACK <idempotency key>" for every emit that returned success. The crash test kills it with SIGKILL mid-stream and
 // then checks that every acknowledged event is delivered by another emitter on the same table.
 using System.Text;
@@ -16,7 +16,7 @@ var store = new PgDurableEventStore(dataSource, new PgDurableEventStoreOptions {
 var transport = new GrpcBatchEmitter(new GrpcIngressOptions { Endpoint = args[2], PublishTimeout = TimeSpan.FromSeconds(2) });
 
 // A plugin-like writer: it inserts and delivers but leaves retransmit to the host.
-var emitter = new DurableEmitter(store, transport, new DurableEmitterOptions { RetransmitEnabled = false });
+var emitter = new DurableEventEmitter(store, transport, new DurableEmitterOptions { RetransmitEnabled = false });
 await emitter.StartAsync();
 
 var stdout = new StreamWriter(Console.OpenStandardOutput(), Encoding.UTF8) { AutoFlush = true };

@@ -16,7 +16,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class DurableEmitterServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="DurableEmitter"/> as a singleton run by a hosted service, with a health check named
+    /// Registers <see cref="DurableEventEmitter"/> (and <see cref="IDurableEventEmitter"/>) as a singleton run by a hosted service, with a health check named
     /// <c>DurableEmitter</c>. Choose a store (<see cref="UsePostgres"/> or <see cref="UseInMemoryStore"/>) and a transport
     /// (<see cref="UseGrpcIngress(IDurableEmitterBuilder, Action{GrpcIngressOptions})"/> or
     /// <see cref="UseInMemoryTransport"/>); options are validated when the host starts, every error at once.
@@ -49,7 +49,8 @@ public static class DurableEmitterServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DurableEmitterSetup>, DurableEmitterSetupValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(CreateEmitter);
-        services.AddLoopService("DurableEmitter", sp => sp.GetRequiredService<DurableEmitter>());
+        services.TryAddSingleton<IDurableEventEmitter>(sp => sp.GetRequiredService<DurableEventEmitter>());
+        services.AddLoopService("DurableEmitter", sp => sp.GetRequiredService<DurableEventEmitter>());
         return new DurableEmitterBuilder(services);
     }
 
@@ -65,9 +66,9 @@ public static class DurableEmitterServiceCollectionExtensions
         var services = builder.Services;
         services.Configure<DurableEmitterSetup>(s => s.Store = "postgres");
         ValidatedOptions.Add(services, Options.Options.DefaultName, null, static (b, s) => b.Bind(s), configure, new PgDurableEventStoreOptionsValidator(), PgDurableEventStoreOptions.Rules);
-        services.TryAddKeyedSingleton(nameof(DurableEmitter), (_, _) => NpgsqlDataSource.Create(connectionString));
+        services.TryAddKeyedSingleton(nameof(DurableEventEmitter), (_, _) => NpgsqlDataSource.Create(connectionString));
         services.Replace(ServiceDescriptor.Singleton<IDurableEventStore>(sp => new PgDurableEventStore(
-            sp.GetRequiredKeyedService<NpgsqlDataSource>(nameof(DurableEmitter)),
+            sp.GetRequiredKeyedService<NpgsqlDataSource>(nameof(DurableEventEmitter)),
             sp.GetRequiredService<IOptions<PgDurableEventStoreOptions>>().Value,
             sp.GetRequiredService<TimeProvider>())));
         return builder;
@@ -133,16 +134,16 @@ public static class DurableEmitterServiceCollectionExtensions
         return builder;
     }
 
-    private static DurableEmitter CreateEmitter(IServiceProvider services)
+    private static DurableEventEmitter CreateEmitter(IServiceProvider services)
     {
         // Reading the setup runs its validation first, so a missing store or transport is named rather than
         // surfacing as "no service registered".
         _ = services.GetRequiredService<IOptions<DurableEmitterSetup>>().Value;
-        return new DurableEmitter(
+        return new DurableEventEmitter(
             services.GetRequiredService<IDurableEventStore>(),
             services.GetRequiredService<IBatchEmitter>(),
             services.GetRequiredService<IOptions<DurableEmitterOptions>>().Value,
-            services.GetService<ILogger<DurableEmitter>>(),
+            services.GetService<ILogger<DurableEventEmitter>>(),
             services.GetRequiredService<TimeProvider>(),
             services.GetService<IMeterFactory>());
     }

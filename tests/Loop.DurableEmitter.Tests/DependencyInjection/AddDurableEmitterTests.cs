@@ -28,7 +28,7 @@ public sealed class AddDurableEmitterTests(SharedPostgres pg)
             .UseGrpcIngress(o => o.Endpoint = ingress.Endpoint));
         await host.StartAsync();
 
-        var emitter = host.Services.GetRequiredService<DurableEmitter>();
+        var emitter = host.Services.GetRequiredService<DurableEventEmitter>();
         var receipt = await emitter.EmitAsync(new byte[] { 1, 2, 3 }, new EventAttributes { Source = "di", Type = "di.test" });
         await Eventually.WaitAsync(() => ingress.ByKey.ContainsKey(receipt.IdempotencyKey), "the event at the ingress");
 
@@ -47,7 +47,7 @@ public sealed class AddDurableEmitterTests(SharedPostgres pg)
             .UseInMemoryTransport(_ => (batch, _) => { foreach (var e in batch) { received.Enqueue(e); } return ValueTask.CompletedTask; }));
         await host.StartAsync();
 
-        await host.Services.GetRequiredService<DurableEmitter>().EmitAsync(new byte[] { 9 }, new EventAttributes { Source = "mem", Type = "mem.test" });
+        await host.Services.GetRequiredService<DurableEventEmitter>().EmitAsync(new byte[] { 9 }, new EventAttributes { Source = "mem", Type = "mem.test" });
 
         await Eventually.WaitAsync(() => received.Count == 1, "the event at the subscriber");
         host.Services.GetRequiredService<IDurableEventStore>().Should().BeOfType<MemDurableEventStore>();

@@ -24,7 +24,7 @@ public sealed class PgIngressHarness : IAsyncDisposable
             PublishTimeout = TimeSpan.FromSeconds(5),
             ShutdownTimeout = TimeSpan.FromSeconds(5),
         });
-        Emitter = new DurableEmitter(Store, Transport, Options, timeProvider: Time, meterFactory: Meters.Factory);
+        Emitter = new DurableEventEmitter(Store, Transport, Options, timeProvider: Time, meterFactory: Meters.Factory);
     }
 
     public FakeTimeProvider Time { get; }
@@ -37,7 +37,7 @@ public sealed class PgIngressHarness : IAsyncDisposable
 
     public GrpcBatchEmitter Transport { get; }
 
-    public DurableEmitter Emitter { get; }
+    public DurableEventEmitter Emitter { get; }
 
     public TestMeters Meters { get; } = new();
 

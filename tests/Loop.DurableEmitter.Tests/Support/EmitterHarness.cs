@@ -34,7 +34,7 @@ public sealed class EmitterHarness : IAsyncDisposable
             },
             new BatchingOptions { BatchInterval = TimeSpan.Zero, BufferSize = bufferSize, BatchSize = Math.Min(50, bufferSize) },
             Time);
-        Emitter = new DurableEmitter(Store, Transport, Options, timeProvider: Time, meterFactory: Meters.Factory);
+        Emitter = new DurableEventEmitter(Store, Transport, Options, timeProvider: Time, meterFactory: Meters.Factory);
     }
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
@@ -47,7 +47,7 @@ public sealed class EmitterHarness : IAsyncDisposable
 
     public InMemoryBatchEmitter Transport { get; }
 
-    public DurableEmitter Emitter { get; }
+    public DurableEventEmitter Emitter { get; }
 
     /// <summary>Runs before a batch counts as delivered; throw to fail the batch.</summary>
     public Func<IReadOnlyList<CloudEvent>, CancellationToken, ValueTask>? Subscriber { get; set; }

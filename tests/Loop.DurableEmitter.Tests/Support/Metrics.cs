@@ -11,7 +11,7 @@ public sealed class TestMeters : IDisposable
 
     public IMeterFactory Factory => _provider.GetRequiredService<IMeterFactory>();
 
-    public MetricCollector<long> Collect(string instrument) => new(Factory, DurableEmitter.MeterName, instrument);
+    public MetricCollector<long> Collect(string instrument) => new(Factory, DurableEventEmitter.MeterName, instrument);
 
     public void Dispose() => _provider.Dispose();
 }

@@ -298,7 +298,7 @@ public sealed class DurableEmitterTests
     {
         await using var h = new EmitterHarness(o => o.MaxQueuePayloadBytes = 1000);
         using var ratio = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<double>(
-            h.Meters.Factory, DurableEmitter.MeterName, "loop.emitter.queue.capacity.usage");
+            h.Meters.Factory, DurableEventEmitter.MeterName, "loop.emitter.queue.capacity.usage");
         await h.Store.InsertAsync(new byte[250]);
         await h.Emitter.StartAsync();
 

@@ -1,0 +1,95 @@
+using Loop.DurableEmitter.Coalescing;
+using Loop.Events;
+
+namespace Loop.DurableEmitter;
+
+/// <summary>
+/// The emit path's write: one insert per event, or, when the store inserts batches, concurrent emits coalesced into
+/// batch inserts (every caller of a batch hears the batch's one outcome).
+/// </summary>
+internal sealed class EventPersister(IDurableEventStore store, DurableEmitterOptions options, DurableEmitterMetrics metrics, TimeProvider timeProvider)
+{
+    private readonly IBatchInserter? _inserter = options.InsertBatchSize > 0 ? store as IBatchInserter : null;
+    private BatchCoalescer<InsertRequest>? _inserts;
+
+    /// <summary>Whether emits are coalesced into batch inserts.</summary>
+    public bool Coalescing => _inserter is not null;
+
+    public void Start()
+    {
+        if (_inserter is null)
+        {
+            return;
+        }
+
+        _inserts = new BatchCoalescer<InsertRequest>(
+            options.InsertBatchSize,
+            options.InsertBatchFlushInterval,
+            options.InsertBatchWorkers,
+            Math.Max(options.InsertBatchSize * 200, 10_000),
+            timeProvider,
+            FlushAsync,
+            static r => r.Result.TrySetException(new ObjectDisposedException(nameof(DurableEventEmitter), "durable emitter closed")));
+    }
+
+    /// <summary>Persists one payload and returns its id.</summary>
+    /// <exception cref="System.Threading.Channels.ChannelClosedException">The persister is completing.</exception>
+    public async ValueTask<long> InsertAsync(byte[] payload, CancellationToken cancellationToken)
+    {
+        if (_inserts is null)
+        {
+            return await store.InsertAsync(payload, cancellationToken).ConfigureAwait(false);
+        }
+
+        var request = new InsertRequest(payload);
+        await _inserts.AddAsync(request, cancellationToken).ConfigureAwait(false);
+        return await request.Result.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Flushes the inserts already queued; no new ones are taken.</summary>
+    public async Task CompleteAsync(CancellationToken cancellationToken)
+    {
+        if (_inserts is not null)
+        {
+            await _inserts.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask FlushAsync(List<InsertRequest> batch, CancellationToken cancellationToken)
+    {
+        var payloads = new ReadOnlyMemory<byte>[batch.Count];
+        for (var i = 0; i < payloads.Length; i++)
+        {
+            payloads[i] = batch[i].Payload;
+        }
+
+        var started = timeProvider.GetTimestamp();
+        try
+        {
+            using var timeout = new CancellationTokenSource(options.PublishTimeout, timeProvider);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+            var ids = await _inserter!.InsertBatchAsync(payloads, linked.Token).ConfigureAwait(false);
+            metrics.StoreOperation("insert_batch", timeProvider.GetElapsedTime(started), error: false);
+            for (var i = 0; i < ids.Length; i++)
+            {
+                batch[i].Result.TrySetResult(ids[i]);
+            }
+        }
+        catch (Exception ex)
+        {
+            // One outcome for the whole batch: every caller hears the same error.
+            metrics.StoreOperation("insert_batch", timeProvider.GetElapsedTime(started), error: true);
+            foreach (var request in batch)
+            {
+                request.Result.TrySetException(ex);
+            }
+        }
+    }
+
+    private sealed class InsertRequest(byte[] payload)
+    {
+        public byte[] Payload { get; } = payload;
+
+        public TaskCompletionSource<long> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
