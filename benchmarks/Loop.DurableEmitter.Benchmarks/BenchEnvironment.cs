@@ -50,7 +50,7 @@ internal sealed class RefusingTransport : IBatchEmitter
 
     public Task StartAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 
-    public QueueResult TryQueue(CloudEvent cloudEvent, Action<Exception?> onSent)
+    public QueueResult TryQueue(CloudEvent cloudEvent, TimeSpan sendWithin, Action<Exception?> onSent)
     {
         onSent(Refused);
         return QueueResult.Queued;

@@ -79,7 +79,7 @@ public class EmitBenchmarks
         var rows = Enumerable.Repeat((ReadOnlyMemory<byte>)_payload, Callers).ToArray();
         for (var written = 0; written < Events; written += Callers)
         {
-            await _store.InsertBatchAsync(rows);
+            await _store.InsertBatchAsync(rows, null);
         }
     }
 

@@ -61,6 +61,12 @@ public sealed class TestIngress : IAsyncDisposable
     /// <summary>How many unary Publish calls arrived.</summary>
     public int UnaryCalls => _unaryCalls;
 
+    /// <summary>
+    /// Every PublishBatch call with its events and when it was open on the server (<see cref="System.Diagnostics.Stopwatch"/>
+    /// timestamps): from arrival until answered, failed or abandoned by the caller.
+    /// </summary>
+    public ConcurrentQueue<IngressCall> Calls { get; } = new();
+
     /// <summary>Called with each accepted event (for example to print it).</summary>
     public Action<CloudEvent>? OnEvent { get; set; }
 
@@ -146,8 +152,16 @@ public sealed class TestIngress : IAsyncDisposable
         public override async Task<PublishResponse> PublishBatch(Loop.DurableEmitter.Ingress.CloudEventBatch request, ServerCallContext context)
         {
             Interlocked.Increment(ref ingress._batchCalls);
-            await HangIfToldAsync(context);
-            return ingress.Accept(request.Events, context);
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
+            try
+            {
+                await HangIfToldAsync(context);
+                return ingress.Accept(request.Events, context);
+            }
+            finally
+            {
+                ingress.Calls.Enqueue(new IngressCall(context.Peer, [.. request.Events.Select(e => e.Id)], start, System.Diagnostics.Stopwatch.GetTimestamp()));
+            }
         }
 
         private Task HangIfToldAsync(ServerCallContext context) =>
@@ -157,3 +171,10 @@ public sealed class TestIngress : IAsyncDisposable
             Task.FromResult(new PingResponse { Message = "pong" });
     }
 }
+
+/// <summary>One PublishBatch call as the ingress saw it.</summary>
+/// <param name="Peer">The caller's address (one per connection).</param>
+/// <param name="EventIds">The CloudEvent ids in the call.</param>
+/// <param name="Start">Arrival (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>).</param>
+/// <param name="End">When the call ended on the server: answered, failed, or cancelled by the caller.</param>
+public sealed record IngressCall(string Peer, IReadOnlyList<string> EventIds, long Start, long End);

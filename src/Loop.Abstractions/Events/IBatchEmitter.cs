@@ -17,8 +17,15 @@ public interface IBatchEmitter
     /// the queued event's batch was sent: with <see langword="null"/> on success, else with the failure. It is not
     /// invoked when the event is refused.
     /// </summary>
+    /// <param name="cloudEvent">The event.</param>
+    /// <param name="sendWithin">
+    /// How long from now any send of the event must have ended (answered, failed or abandoned): the caller's lease on
+    /// the row ends soon after, and then another process may send it. An event the transport cannot send in time is
+    /// reported failed without being sent.
+    /// </param>
+    /// <param name="onSent">Invoked once with the outcome.</param>
     /// <returns><see cref="QueueResult.Queued"/>, or why the event was refused.</returns>
-    QueueResult TryQueue(CloudEvent cloudEvent, Action<Exception?> onSent);
+    QueueResult TryQueue(CloudEvent cloudEvent, TimeSpan sendWithin, Action<Exception?> onSent);
 
     /// <summary>
     /// Stops accepting events, sends what is being batched, and waits for in-flight sends and their callbacks until

@@ -8,8 +8,12 @@ public interface IDurableEventStore
 {
     /// <summary>Persists one serialized event and returns its identifier once it is durable.</summary>
     /// <param name="payload">The serialized CloudEvent.</param>
+    /// <param name="leaseUntil">
+    /// The inserting process's lease on the row (UTC): until then no claim returns it, so the process can send it
+    /// first without another sending it at the same time. <see langword="null"/> for no lease.
+    /// </param>
     /// <param name="cancellationToken">Cancels the insert; the event may or may not have been stored.</param>
-    ValueTask<long> InsertAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default);
+    ValueTask<long> InsertAsync(ReadOnlyMemory<byte> payload, DateTimeOffset? leaseUntil, CancellationToken cancellationToken = default);
 
     /// <summary>Physically removes a row (corrupt payloads, policy drops). Unknown identifiers are ignored.</summary>
     ValueTask DeleteAsync(long id, CancellationToken cancellationToken = default);
@@ -32,10 +36,17 @@ public interface IDurableEventStore
         DateTimeOffset createdBefore, PendingCursor? after, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Ends leases this process holds, so that the next claim (by any process) may take the rows at once: a row whose
+    /// send failed goes back to the table. A lease is ended only while it is still the one given (its
+    /// <see cref="DurableLease.Until"/> not passed and not renewed by another claim); delivered rows are left alone.
+    /// </summary>
+    ValueTask ReleaseLeasesAsync(IReadOnlyList<DurableLease> leases, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Like <see cref="ListPendingAsync"/>, but each returned row is leased to the caller for <paramref name="lease"/>:
     /// until the lease ends no other claim, in this process or another sharing the store, returns the row. Rows
     /// already leased to someone else are skipped. This is what lets several hosts retransmit from one table without
-    /// sending the same row at once.
+    /// sending the same row at once. Each returned row carries its lease's end in <see cref="DurableEvent.LeaseUntil"/>.
     /// </summary>
     ValueTask<IReadOnlyList<DurableEvent>> ClaimPendingAsync(
         DateTimeOffset createdBefore, PendingCursor? after, int limit, TimeSpan lease, CancellationToken cancellationToken = default);

@@ -8,9 +8,16 @@ namespace Loop.DurableEmitter;
 
 /// <summary>
 /// Sends stored events and settles each: a delivered event is marked in the store (marks coalesced into batches), a
-/// failed one gets the single-event fallback when enabled, and otherwise stays pending for the retransmit loop. An
-/// event is in flight here from its queueing until it is settled, and never queued twice meanwhile.
+/// failed one gets the single-event fallback when enabled, and otherwise goes back to the table (its lease released)
+/// for the retransmit loop. An event is in flight here from its queueing until it is settled, and never queued twice
+/// meanwhile.
 /// </summary>
+/// <remarks>
+/// Every row sent is leased to this process (from its insert, or by the claim that returned it), and no send of it
+/// may outlast the lease less <see cref="LeaseMargin"/>: the transport gets that as the event's send deadline and
+/// hands back unsent what it cannot send in time. So two processes never have one row in flight at once, however
+/// long a hung ingress holds the buffer.
+/// </remarks>
 internal sealed class EventDelivery(
     IDurableEventStore store,
     IBatchEmitter transport,
@@ -23,6 +30,13 @@ internal sealed class EventDelivery(
     private readonly ConcurrentDictionary<long, byte> _inFlight = new();
     private readonly ConcurrentDictionary<Task, byte> _fallbacks = new();
     private BatchCoalescer<long>? _marks;
+    private BatchCoalescer<DurableLease>? _releases;
+
+    /// <summary>
+    /// What is kept between a send's deadline and its lease's end: a tenth of the lease, at most a second (for the
+    /// caller's cancellation to reach the ingress, and for clocks that differ a little between hosts).
+    /// </summary>
+    public static TimeSpan LeaseMargin(TimeSpan lease) => TimeSpan.FromTicks(Math.Min(TimeSpan.TicksPerSecond, lease.Ticks / 10));
 
     /// <summary>Events queued and not yet settled.</summary>
     public int InFlight => _inFlight.Count;
@@ -32,33 +46,40 @@ internal sealed class EventDelivery(
 
     public bool IsInFlight(long id) => _inFlight.ContainsKey(id);
 
-    public void Start() =>
+    public void Start()
+    {
         _marks = new BatchCoalescer<long>(
             options.MarkDeliveredBatchSize, options.MarkDeliveredFlushInterval, workers: 2, capacity: null, timeProvider, FlushMarksAsync);
+        _releases = new BatchCoalescer<DurableLease>(
+            options.MarkDeliveredBatchSize, options.MarkDeliveredFlushInterval, workers: 1, capacity: null, timeProvider, FlushReleasesAsync);
+    }
 
-    /// <summary>Queues <paramref name="cloudEvent"/> with the transport; false when the transport refused it (it stays pending).</summary>
-    public bool Deliver(long id, CloudEvent cloudEvent, string phase)
+    /// <summary>
+    /// Queues <paramref name="cloudEvent"/> with the transport, to be sent while <paramref name="lease"/> holds; false
+    /// when the transport refused it (it goes back to the table).
+    /// </summary>
+    public bool Deliver(CloudEvent cloudEvent, DurableLease lease, string phase)
     {
         // An event already on its way is not sent again (retransmit of a slow first send).
-        if (!_inFlight.TryAdd(id, 0))
+        if (!_inFlight.TryAdd(lease.Id, 0))
         {
             return true;
         }
 
         var queuedAt = timeProvider.GetTimestamp();
-        var result = transport.TryQueue(cloudEvent, error => OnSent(id, cloudEvent, queuedAt, phase, error));
+        var result = transport.TryQueue(cloudEvent, SendWithin(lease), error => OnSent(cloudEvent, lease, queuedAt, phase, error));
         if (result == QueueResult.Queued)
         {
             return true;
         }
 
-        _inFlight.TryRemove(id, out _);
+        GiveBack(lease);
         metrics.BufferFull(phase);
-        EmitterLog.NotQueued(logger, id, result, phase);
+        EmitterLog.NotQueued(logger, lease.Id, result, phase);
         return false;
     }
 
-    /// <summary>Waits for fallback publishes and flushes the marks already queued.</summary>
+    /// <summary>Waits for fallback publishes and flushes the marks and lease releases already queued.</summary>
     public async Task StopAsync(Func<Task, string, CancellationToken, Task> wait, CancellationToken cancellationToken)
     {
         await wait(Task.WhenAll(_fallbacks.Keys), "fallback publishes", cancellationToken).ConfigureAwait(false);
@@ -66,10 +87,25 @@ internal sealed class EventDelivery(
         {
             await _marks.CompleteAsync(cancellationToken).ConfigureAwait(false);
         }
+
+        if (_releases is not null)
+        {
+            await _releases.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
-    private void OnSent(long id, CloudEvent cloudEvent, long queuedAt, string phase, Exception? error)
+    private TimeSpan SendWithin(DurableLease lease) => lease.Until - LeaseMargin(options.RetransmitAfter) - timeProvider.GetUtcNow();
+
+    /// <summary>The row goes back to the table: no longer in flight here, its lease released for any claim.</summary>
+    private void GiveBack(DurableLease lease)
     {
+        _inFlight.TryRemove(lease.Id, out _);
+        _releases?.TryAdd(lease);
+    }
+
+    private void OnSent(CloudEvent cloudEvent, DurableLease lease, long queuedAt, string phase, Exception? error)
+    {
+        var id = lease.Id;
         var elapsed = timeProvider.GetElapsedTime(queuedAt);
         if (options.Hooks?.OnBatchPublish is { } onPublish)
         {
@@ -81,34 +117,36 @@ internal sealed class EventDelivery(
         {
             MarkDelivered(id);
         }
-        else if (_fallback is not null && phase != DeliveryPhase.Fallback)
+        else if (_fallback is not null && phase != DeliveryPhase.Fallback && error is not DeliveryLeaseEndedException
+                 && SendWithin(lease) > options.PublishTimeout)
         {
-            var fallback = FallbackAsync(id, cloudEvent);
+            var fallback = FallbackAsync(cloudEvent, lease);
             _fallbacks.TryAdd(fallback, 0);
             _ = fallback.ContinueWith(t => _fallbacks.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
         else
         {
             // Left for the retransmit loop.
-            _inFlight.TryRemove(id, out _);
+            GiveBack(lease);
         }
     }
 
-    private async Task FallbackAsync(long id, CloudEvent cloudEvent)
+    private async Task FallbackAsync(CloudEvent cloudEvent, DurableLease lease)
     {
         var started = timeProvider.GetTimestamp();
         try
         {
+            // Within the lease too: the publish's deadline ends before the lease's margin does.
             using var timeout = new CancellationTokenSource(options.PublishTimeout, timeProvider);
             await _fallback!.PublishAsync(cloudEvent, timeout.Token).ConfigureAwait(false);
             metrics.Published(timeProvider.GetElapsedTime(started), success: true, DeliveryPhase.Fallback);
-            MarkDelivered(id);
+            MarkDelivered(lease.Id);
         }
         catch (Exception ex)
         {
             metrics.Published(timeProvider.GetElapsedTime(started), success: false, DeliveryPhase.Fallback);
-            EmitterLog.FallbackFailed(logger, id, ex.Message);
-            _inFlight.TryRemove(id, out _);
+            EmitterLog.FallbackFailed(logger, lease.Id, ex.Message);
+            GiveBack(lease);
         }
     }
 
@@ -117,6 +155,24 @@ internal sealed class EventDelivery(
         if (_marks is null || !_marks.TryAdd(id))
         {
             _inFlight.TryRemove(id, out _);
+        }
+    }
+
+    private async ValueTask FlushReleasesAsync(List<DurableLease> leases, CancellationToken cancellationToken)
+    {
+        var started = timeProvider.GetTimestamp();
+        try
+        {
+            using var timeout = new CancellationTokenSource(options.PublishTimeout, timeProvider);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+            await store.ReleaseLeasesAsync(leases, linked.Token).ConfigureAwait(false);
+            metrics.StoreOperation("release_leases", timeProvider.GetElapsedTime(started), error: false);
+        }
+        catch (Exception ex)
+        {
+            // The leases then end by themselves: the rows are retransmitted a little later.
+            metrics.StoreOperation("release_leases", timeProvider.GetElapsedTime(started), error: true);
+            EmitterLog.LoopFailed(logger, "release_leases", ex.Message);
         }
     }
 

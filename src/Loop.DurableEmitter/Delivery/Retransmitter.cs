@@ -41,7 +41,9 @@ internal sealed class Retransmitter(
         // Page on while pages are full and the transport takes everything; a refusal ends the pass (back-pressure).
         while (true)
         {
-            var cutoff = timeProvider.GetUtcNow() - options.RetransmitAfter;
+            // The lease as this process may count on it: from before the claim (the store's starts a little later).
+            var claimedAt = timeProvider.GetUtcNow();
+            var cutoff = claimedAt - options.RetransmitAfter;
             var rows = await calls.CallAsync(
                 "claim_pending",
                 () => store.ClaimPendingAsync(cutoff, _cursor, options.RetransmitBatchSize, options.RetransmitAfter, cancellationToken)).ConfigureAwait(false);
@@ -58,7 +60,7 @@ internal sealed class Retransmitter(
                     continue;
                 }
 
-                if (delivery.Deliver(row.Id, cloudEvent, DeliveryPhase.Retransmit))
+                if (delivery.Deliver(cloudEvent, new DurableLease(row.Id, row.LeaseUntil ?? claimedAt + options.RetransmitAfter), DeliveryPhase.Retransmit))
                 {
                     queued++;
                 }

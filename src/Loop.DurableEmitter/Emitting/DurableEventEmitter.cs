@@ -52,6 +52,16 @@ public sealed class DurableEventEmitter : LoopService, IDurableEventEmitter
         ArgumentNullException.ThrowIfNull(transport);
         _options = Loop.Options.OptionsCheck.Require(options ?? new DurableEmitterOptions(), string.Empty, new DurableEmitterOptionsValidator(), DurableEmitterOptions.Rules);
 
+        // A row is leased for RetransmitAfter, and no send may outlast its lease: a transport whose sends may take
+        // longer could never send anything.
+        if (transport is BatchingEmitter batching && batching.SendTimeout + EventDelivery.LeaseMargin(_options.RetransmitAfter) >= _options.RetransmitAfter)
+        {
+            throw new ArgumentException(
+                $"DurableEmitterOptions.RetransmitAfter ({_options.RetransmitAfter}) must exceed the transport's publish timeout ({batching.SendTimeout}) " +
+                $"by more than {EventDelivery.LeaseMargin(_options.RetransmitAfter).TotalMilliseconds} ms: a row is leased to its sender for RetransmitAfter, and a send may not outlast the lease",
+                nameof(options));
+        }
+
         _store = store;
         _transport = transport;
         _timeProvider = timeProvider ?? TimeProvider.System;
@@ -93,10 +103,14 @@ public sealed class DurableEventEmitter : LoopService, IDurableEventEmitter
             var cloudEvent = _factory.Create(body, attributes, out var idempotencyKey);
             var payload = cloudEvent.ToByteArray();
             var started = _timeProvider.GetTimestamp();
-            long id;
+
+            // The row is this process's to send first, until the lease ends (taken before the insert, so never later
+            // than the store's own idea of it).
+            var leaseUntil = _timeProvider.GetUtcNow() + _options.RetransmitAfter;
+            DurableLease lease;
             try
             {
-                id = await _persister.InsertAsync(payload, cancellationToken).ConfigureAwait(false);
+                lease = await _persister.InsertAsync(payload, leaseUntil, cancellationToken).ConfigureAwait(false);
             }
             catch (System.Threading.Channels.ChannelClosedException)
             {
@@ -113,8 +127,8 @@ public sealed class DurableEventEmitter : LoopService, IDurableEventEmitter
             var elapsed = _timeProvider.GetElapsedTime(started);
             _metrics.Emitted(elapsed, success: true);
             SafeHooks.Invoke(_options.Hooks?.OnEmitInsert, elapsed, null);
-            _delivery.Deliver(id, cloudEvent, DeliveryPhase.Batch);
-            return new EmitReceipt(id, cloudEvent.Id, idempotencyKey);
+            _delivery.Deliver(cloudEvent, lease, DeliveryPhase.Batch);
+            return new EmitReceipt(lease.Id, cloudEvent.Id, idempotencyKey);
         }
         finally
         {

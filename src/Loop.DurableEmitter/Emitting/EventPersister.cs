@@ -32,16 +32,19 @@ internal sealed class EventPersister(IDurableEventStore store, DurableEmitterOpt
             static r => r.Result.TrySetException(new ObjectDisposedException(nameof(DurableEventEmitter), "durable emitter closed")));
     }
 
-    /// <summary>Persists one payload and returns its id.</summary>
+    /// <summary>
+    /// Persists one payload leased to this process until at least <paramref name="leaseUntil"/>, and returns its id and
+    /// the lease as stored (a coalesced batch stores the latest lease any of its callers asked for).
+    /// </summary>
     /// <exception cref="System.Threading.Channels.ChannelClosedException">The persister is completing.</exception>
-    public async ValueTask<long> InsertAsync(byte[] payload, CancellationToken cancellationToken)
+    public async ValueTask<DurableLease> InsertAsync(byte[] payload, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
     {
         if (_inserts is null)
         {
-            return await store.InsertAsync(payload, cancellationToken).ConfigureAwait(false);
+            return new DurableLease(await store.InsertAsync(payload, leaseUntil, cancellationToken).ConfigureAwait(false), leaseUntil);
         }
 
-        var request = new InsertRequest(payload);
+        var request = new InsertRequest(payload, leaseUntil);
         await _inserts.AddAsync(request, cancellationToken).ConfigureAwait(false);
         return await request.Result.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -58,9 +61,11 @@ internal sealed class EventPersister(IDurableEventStore store, DurableEmitterOpt
     private async ValueTask FlushAsync(List<InsertRequest> batch, CancellationToken cancellationToken)
     {
         var payloads = new ReadOnlyMemory<byte>[batch.Count];
+        var leaseUntil = DateTimeOffset.MinValue;
         for (var i = 0; i < payloads.Length; i++)
         {
             payloads[i] = batch[i].Payload;
+            leaseUntil = batch[i].LeaseUntil > leaseUntil ? batch[i].LeaseUntil : leaseUntil;
         }
 
         var started = timeProvider.GetTimestamp();
@@ -68,11 +73,11 @@ internal sealed class EventPersister(IDurableEventStore store, DurableEmitterOpt
         {
             using var timeout = new CancellationTokenSource(options.PublishTimeout, timeProvider);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-            var ids = await _inserter!.InsertBatchAsync(payloads, linked.Token).ConfigureAwait(false);
+            var ids = await _inserter!.InsertBatchAsync(payloads, leaseUntil, linked.Token).ConfigureAwait(false);
             metrics.StoreOperation("insert_batch", timeProvider.GetElapsedTime(started), error: false);
             for (var i = 0; i < ids.Length; i++)
             {
-                batch[i].Result.TrySetResult(ids[i]);
+                batch[i].Result.TrySetResult(new DurableLease(ids[i], leaseUntil));
             }
         }
         catch (Exception ex)
@@ -86,10 +91,12 @@ internal sealed class EventPersister(IDurableEventStore store, DurableEmitterOpt
         }
     }
 
-    private sealed class InsertRequest(byte[] payload)
+    private sealed class InsertRequest(byte[] payload, DateTimeOffset leaseUntil)
     {
         public byte[] Payload { get; } = payload;
 
-        public TaskCompletionSource<long> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public DateTimeOffset LeaseUntil { get; } = leaseUntil;
+
+        public TaskCompletionSource<DurableLease> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

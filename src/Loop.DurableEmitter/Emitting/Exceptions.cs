@@ -32,3 +32,20 @@ public sealed class EventPersistenceException : DurableEmitterException
     {
     }
 }
+
+/// <summary>
+/// The event was not sent: its row's lease would end before a send could finish (it waited too long in the transport's
+/// buffer), and after that another process may send it. The row stays pending and is retransmitted.
+/// </summary>
+public sealed class DeliveryLeaseEndedException : DurableEmitterException
+{
+    /// <summary>Creates the exception for the event <paramref name="eventId"/>.</summary>
+    public DeliveryLeaseEndedException(string eventId)
+        : base($"event {eventId} was not sent: its lease would end before a send could finish; it stays pending for retransmit")
+    {
+        EventId = eventId;
+    }
+
+    /// <summary>The CloudEvent id.</summary>
+    public string EventId { get; }
+}

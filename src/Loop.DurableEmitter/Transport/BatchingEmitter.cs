@@ -68,8 +68,14 @@ public abstract partial class BatchingEmitter : IBatchEmitter, IAsyncDisposable
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// The longest a send of one batch may take (its deadline); an event is only sent while its
+    /// <see cref="QueuedEvent.SendBy"/> is at least this far off. Zero when sends have no deadline.
+    /// </summary>
+    public virtual TimeSpan SendTimeout => TimeSpan.Zero;
+
     /// <inheritdoc />
-    public QueueResult TryQueue(CloudEvent cloudEvent, Action<Exception?> onSent)
+    public QueueResult TryQueue(CloudEvent cloudEvent, TimeSpan sendWithin, Action<Exception?> onSent)
     {
         ArgumentNullException.ThrowIfNull(cloudEvent);
         ArgumentNullException.ThrowIfNull(onSent);
@@ -84,7 +90,7 @@ public abstract partial class BatchingEmitter : IBatchEmitter, IAsyncDisposable
         var counter = _seqnums.GetOrAdd((cloudEvent.Source, cloudEvent.Type), static _ => new StrongBox<long>());
         var seqnum = Interlocked.Increment(ref counter.Value);
         copy.Attributes["seqnum"] = new CloudEventAttributeValue { CeString = seqnum.ToString(CultureInfo.InvariantCulture) };
-        return _buffer.Writer.TryWrite(new QueuedEvent(copy, onSent)) ? QueueResult.Queued : QueueResult.BufferFull;
+        return _buffer.Writer.TryWrite(new QueuedEvent(copy, onSent, TimeProvider.GetUtcNow() + sendWithin)) ? QueueResult.Queued : QueueResult.BufferFull;
     }
 
     /// <inheritdoc />
@@ -108,6 +114,16 @@ public abstract partial class BatchingEmitter : IBatchEmitter, IAsyncDisposable
     /// Sends one batch. Returns one outcome per event in order (null = delivered), or throws when the whole batch failed.
     /// </summary>
     protected abstract ValueTask<Exception?[]> SendBatchAsync(IReadOnlyList<QueuedEvent> batch, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether a send of <paramref name="item"/> started now could outlast its <see cref="QueuedEvent.SendBy"/>: then it
+    /// must not be sent (another process may take the row once its lease ends).
+    /// </summary>
+    protected bool LeaseEnds(QueuedEvent item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        return TimeProvider.GetUtcNow() + SendTimeout > item.SendBy;
+    }
 
     /// <summary>Releases the transport's resources after it stopped.</summary>
     protected virtual ValueTask DisposeCoreAsync() => ValueTask.CompletedTask;
@@ -173,6 +189,21 @@ public abstract partial class BatchingEmitter : IBatchEmitter, IAsyncDisposable
     {
         try
         {
+            // Events that waited past their send deadline go back unsent: their rows are someone else's to send soon.
+            if (Array.Exists(batch, LeaseEnds))
+            {
+                foreach (var late in batch.Where(LeaseEnds))
+                {
+                    Report(late, new DeliveryLeaseEndedException(late.Event.Id));
+                }
+
+                batch = [.. batch.Where(e => !LeaseEnds(e))];
+                if (batch.Length == 0)
+                {
+                    return;
+                }
+            }
+
             Exception?[] outcomes;
             try
             {

@@ -31,6 +31,9 @@ public sealed class GrpcBatchEmitter : BatchingEmitter, IEventPublisher
         _splitLimit = options.MaxRequestBytes - FramingAllowance;
     }
 
+    /// <inheritdoc />
+    public override TimeSpan SendTimeout => _connection.Options.PublishTimeout;
+
     /// <summary>The rotating signed header provider configured from the options, if any (to set its signer later).</summary>
     public RotatingSignedHeaderProvider? RotatingAuth { get; private set; }
 
@@ -106,7 +109,24 @@ public sealed class GrpcBatchEmitter : BatchingEmitter, IEventPublisher
 
             if (end > start)
             {
-                await SendChunkAsync(batch, start, end, outcomes, cancellationToken).ConfigureAwait(false);
+                // A later chunk starts after the earlier ones ended: its events may no longer have time to be sent.
+                var due = new List<int>(end - start);
+                for (var i = start; i < end; i++)
+                {
+                    if (LeaseEnds(batch[i]))
+                    {
+                        outcomes[i] = new DeliveryLeaseEndedException(batch[i].Event.Id);
+                    }
+                    else
+                    {
+                        due.Add(i);
+                    }
+                }
+
+                if (due.Count > 0)
+                {
+                    await SendChunkAsync(batch, due, outcomes, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             start = end;
@@ -123,7 +143,7 @@ public sealed class GrpcBatchEmitter : BatchingEmitter, IEventPublisher
         return ValueTask.CompletedTask;
     }
 
-    private async Task SendChunkAsync(IReadOnlyList<QueuedEvent> batch, int start, int end, Exception?[] outcomes, CancellationToken cancellationToken)
+    private async Task SendChunkAsync(IReadOnlyList<QueuedEvent> batch, List<int> chunk, Exception?[] outcomes, CancellationToken cancellationToken)
     {
         var request = new BatchRequest();
         if (_connection.Options.TransactionEnabled)
@@ -131,7 +151,7 @@ public sealed class GrpcBatchEmitter : BatchingEmitter, IEventPublisher
             request.Options = new PublishOptions { TransactionEnabled = true };
         }
 
-        for (var i = start; i < end; i++)
+        foreach (var i in chunk)
         {
             request.Events.Add(batch[i].Event);
         }
@@ -151,7 +171,7 @@ public sealed class GrpcBatchEmitter : BatchingEmitter, IEventPublisher
         }
         catch (Exception ex)
         {
-            for (var i = start; i < end; i++)
+            foreach (var i in chunk)
             {
                 outcomes[i] = ex;
             }
@@ -165,13 +185,13 @@ public sealed class GrpcBatchEmitter : BatchingEmitter, IEventPublisher
             return;
         }
 
-        for (var i = start; i < end; i++)
+        for (var position = 0; position < chunk.Count; position++)
         {
-            var position = i - start;
+            var i = chunk[position];
             if (position >= response.Results.Count)
             {
                 outcomes[i] = new IngressRejectedException(
-                    batch[i].Event.Id, PublishErrorCode.Unknown, $"RESULTS_MISMATCH: {response.Results.Count} results for {end - start} events");
+                    batch[i].Event.Id, PublishErrorCode.Unknown, $"RESULTS_MISMATCH: {response.Results.Count} results for {chunk.Count} events");
             }
             else if (response.Results[position].Error is { } error)
             {

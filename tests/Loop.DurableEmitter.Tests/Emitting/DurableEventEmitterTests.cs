@@ -209,10 +209,10 @@ public sealed class DurableEmitterTests
     {
         await using var h = new EmitterHarness(o => o.RetransmitBatchSize = 2);
         using var corrupt = h.Meters.Collect("loop.emitter.corrupt");
-        await h.Store.InsertAsync(new byte[] { 0xFF, 0xFF, 0xFF });
-        await h.Store.InsertAsync(Encoding.UTF8.GetBytes("not a cloud event"));
+        await h.Store.InsertAsync(new byte[] { 0xFF, 0xFF, 0xFF }, null);
+        await h.Store.InsertAsync(Encoding.UTF8.GetBytes("not a cloud event"), null);
         var good = new CloudEvent { Id = "good-1", Source = "s", Type = "t", SpecVersion = "1.0" };
-        await h.Store.InsertAsync(Google.Protobuf.MessageExtensions.ToByteArray(good));
+        await h.Store.InsertAsync(Google.Protobuf.MessageExtensions.ToByteArray(good), null);
         await h.Emitter.StartAsync();
 
         h.Time.Advance(TimeSpan.FromSeconds(15));
@@ -299,7 +299,7 @@ public sealed class DurableEmitterTests
         await using var h = new EmitterHarness(o => o.MaxQueuePayloadBytes = 1000);
         using var ratio = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<double>(
             h.Meters.Factory, DurableEventEmitter.MeterName, "loop.emitter.queue.capacity.usage");
-        await h.Store.InsertAsync(new byte[250]);
+        await h.Store.InsertAsync(new byte[250], null);
         await h.Emitter.StartAsync();
 
         h.Time.Advance(h.Options.MetricsPollInterval);
@@ -320,7 +320,7 @@ public sealed class DurableEmitterTests
 
         public bool FailBatches { get; init; }
 
-        public async ValueTask<long[]> InsertBatchAsync(IReadOnlyList<ReadOnlyMemory<byte>> payloads, CancellationToken cancellationToken = default)
+        public async ValueTask<long[]> InsertBatchAsync(IReadOnlyList<ReadOnlyMemory<byte>> payloads, DateTimeOffset? leaseUntil, CancellationToken cancellationToken = default)
         {
             Interlocked.Increment(ref _batchCalls);
             if (BeforeBatch is { } gate)
@@ -328,14 +328,16 @@ public sealed class DurableEmitterTests
                 await gate;
             }
 
-            return FailBatches ? throw new InvalidOperationException("disk on fire") : await _inner.InsertBatchAsync(payloads, cancellationToken);
+            return FailBatches ? throw new InvalidOperationException("disk on fire") : await _inner.InsertBatchAsync(payloads, leaseUntil, cancellationToken);
         }
 
-        public ValueTask<long> InsertAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
+        public ValueTask<long> InsertAsync(ReadOnlyMemory<byte> payload, DateTimeOffset? leaseUntil, CancellationToken cancellationToken = default)
         {
             Interlocked.Increment(ref _singleCalls);
-            return _inner.InsertAsync(payload, cancellationToken);
+            return _inner.InsertAsync(payload, leaseUntil, cancellationToken);
         }
+
+        public ValueTask ReleaseLeasesAsync(IReadOnlyList<DurableLease> leases, CancellationToken cancellationToken = default) => _inner.ReleaseLeasesAsync(leases, cancellationToken);
 
         public ValueTask DeleteAsync(long id, CancellationToken cancellationToken = default) => _inner.DeleteAsync(id, cancellationToken);
 

@@ -120,9 +120,9 @@ public sealed class DeliveryFaultTests(SharedPostgres pg) : IAsyncLifetime
         await using var h = new PgIngressHarness(pg.Fixture.DataSource, _ingress, configure: o => o.RetransmitBatchSize = 1);
         using var corrupt = h.Meters.Collect("loop.emitter.corrupt");
         await h.Store.InitializeAsync();
-        await h.Store.InsertAsync(new byte[] { 0xde, 0xad, 0xbe, 0xef });
+        await h.Store.InsertAsync(new byte[] { 0xde, 0xad, 0xbe, 0xef }, null);
         var good = new CloudEvent { Id = "pg-good", Source = "s", Type = "t", SpecVersion = "1.0" };
-        await h.Store.InsertAsync(Google.Protobuf.MessageExtensions.ToByteArray(good));
+        await h.Store.InsertAsync(Google.Protobuf.MessageExtensions.ToByteArray(good), null);
         await h.Emitter.StartAsync();
 
         await Eventually.WaitAsync(

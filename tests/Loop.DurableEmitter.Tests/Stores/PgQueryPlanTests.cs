@@ -22,7 +22,7 @@ public sealed class PgQueryPlanTests(SharedPostgres pg)
         var ids = new List<long>();
         for (var i = 0; i < 30; i++)
         {
-            ids.AddRange(await store.InsertBatchAsync([.. Enumerable.Repeat((ReadOnlyMemory<byte>)new byte[64], 100)]));
+            ids.AddRange(await store.InsertBatchAsync([.. Enumerable.Repeat((ReadOnlyMemory<byte>)new byte[64], 100)], null));
         }
 
         await store.MarkDeliveredBatchAsync(ids[..2900]);

@@ -19,9 +19,9 @@ public abstract class StoreContractTests
     public async Task Inserted_events_are_pending_in_creation_order_with_their_payloads()
     {
         var store = await CreateStoreAsync();
-        var first = await store.InsertAsync(Payload(1));
+        var first = await store.InsertAsync(Payload(1), null);
         Time.Advance(TimeSpan.FromSeconds(1));
-        var second = await store.InsertAsync(Payload(2));
+        var second = await store.InsertAsync(Payload(2), null);
         Time.Advance(TimeSpan.FromSeconds(1));
 
         var pending = await store.ListPendingAsync(Time.GetUtcNow(), null, 10);
@@ -39,7 +39,7 @@ public abstract class StoreContractTests
         var ids = new List<long>();
         for (var i = 0; i < 5; i++)
         {
-            ids.Add(await store.InsertAsync(Payload(i)));
+            ids.Add(await store.InsertAsync(Payload(i), null));
         }
 
         var cutoff = Time.GetUtcNow(); // all five share this creation time: strictly before excludes them
@@ -62,7 +62,7 @@ public abstract class StoreContractTests
         var store = await CreateStoreAsync();
         var inserter = store.Should().BeAssignableTo<IBatchInserter>().Subject;
 
-        var ids = await inserter.InsertBatchAsync([.. Enumerable.Range(0, 50).Select(i => (ReadOnlyMemory<byte>)Payload(i))]);
+        var ids = await inserter.InsertBatchAsync([.. Enumerable.Range(0, 50).Select(i => (ReadOnlyMemory<byte>)Payload(i))], null);
         Time.Advance(TimeSpan.FromSeconds(1));
 
         ids.Should().HaveCount(50).And.BeInAscendingOrder().And.OnlyHaveUniqueItems();
@@ -87,7 +87,7 @@ public abstract class StoreContractTests
             foreach (var size in sizes)
             {
                 var payloads = Enumerable.Range(0, size).Select(i => (byte[])[(byte)writer, (byte)size, (byte)(size >> 8), (byte)i, (byte)(i >> 8)]).ToArray();
-                var ids = await inserter.InsertBatchAsync([.. payloads.Select(p => (ReadOnlyMemory<byte>)p)]);
+                var ids = await inserter.InsertBatchAsync([.. payloads.Select(p => (ReadOnlyMemory<byte>)p)], null);
                 ids.Should().BeInAscendingOrder();
                 rows.AddRange(ids.Zip(payloads));
             }
@@ -110,9 +110,9 @@ public abstract class StoreContractTests
     public async Task Delivered_events_are_no_longer_pending_and_are_purged_later()
     {
         var store = await CreateStoreAsync();
-        var a = await store.InsertAsync(Payload(1));
-        var b = await store.InsertAsync(Payload(2));
-        var c = await store.InsertAsync(Payload(3));
+        var a = await store.InsertAsync(Payload(1), null);
+        var b = await store.InsertAsync(Payload(2), null);
+        var c = await store.InsertAsync(Payload(3), null);
         Time.Advance(TimeSpan.FromSeconds(1));
 
         (await store.MarkDeliveredBatchAsync([a, b])).Should().Be(2);
@@ -133,11 +133,11 @@ public abstract class StoreContractTests
     public async Task DeleteExpired_deletes_and_counts_only_old_undelivered_rows()
     {
         var store = await CreateStoreAsync();
-        var oldDelivered = await store.InsertAsync(Payload(1));
-        await store.InsertAsync(Payload(2));
+        var oldDelivered = await store.InsertAsync(Payload(1), null);
+        await store.InsertAsync(Payload(2), null);
         await store.MarkDeliveredAsync(oldDelivered);
         Time.Advance(TimeSpan.FromMinutes(30));
-        var young = await store.InsertAsync(Payload(3));
+        var young = await store.InsertAsync(Payload(3), null);
         Time.Advance(TimeSpan.FromMinutes(31));
 
         var expired = await store.DeleteExpiredAsync(TimeSpan.FromHours(1));
@@ -152,8 +152,8 @@ public abstract class StoreContractTests
     public async Task A_claimed_row_is_not_claimed_again_until_its_lease_ends()
     {
         var store = await CreateStoreAsync();
-        var a = await store.InsertAsync(Payload(1));
-        var b = await store.InsertAsync(Payload(2));
+        var a = await store.InsertAsync(Payload(1), null);
+        var b = await store.InsertAsync(Payload(2), null);
         Time.Advance(TimeSpan.FromSeconds(1));
 
         var first = await store.ClaimPendingAsync(Time.GetUtcNow(), null, 1, TimeSpan.FromSeconds(10));
@@ -170,13 +170,51 @@ public abstract class StoreContractTests
     }
 
     [Fact]
+    public async Task A_row_inserted_with_a_lease_is_not_claimed_until_it_ends_and_claims_report_their_lease()
+    {
+        var store = await CreateStoreAsync();
+        var leased = await store.InsertAsync(Payload(1), Time.GetUtcNow() + TimeSpan.FromSeconds(30));
+        var free = await store.InsertAsync(Payload(2), null);
+        Time.Advance(TimeSpan.FromSeconds(1));
+
+        var claimed = await store.ClaimPendingAsync(Time.GetUtcNow(), null, 10, TimeSpan.FromSeconds(10));
+        claimed.Select(e => e.Id).Should().Equal([free], "the inserting process holds its row");
+        claimed[0].LeaseUntil.Should().Be(Time.GetUtcNow() + TimeSpan.FromSeconds(10));
+
+        Time.Advance(TimeSpan.FromSeconds(30));
+        (await store.ClaimPendingAsync(Time.GetUtcNow(), null, 10, TimeSpan.FromSeconds(10))).Select(e => e.Id).Should().Equal(leased, free);
+    }
+
+    [Fact]
+    public async Task Released_leases_free_their_rows_but_never_a_lease_another_claim_took_since()
+    {
+        var store = await CreateStoreAsync();
+        var insertLease = Time.GetUtcNow() + TimeSpan.FromSeconds(5);
+        var mine = await store.InsertAsync(Payload(1), insertLease);
+        var expired = await store.InsertAsync(Payload(2), insertLease);
+        Time.Advance(TimeSpan.FromSeconds(1));
+        (await store.ClaimPendingAsync(Time.GetUtcNow(), null, 10, TimeSpan.FromSeconds(10))).Should().BeEmpty();
+
+        // My send of one row failed: I give it back at once.
+        await store.ReleaseLeasesAsync([new DurableLease(mine, insertLease)]);
+        (await store.ClaimPendingAsync(Time.GetUtcNow(), null, 10, TimeSpan.FromSeconds(10))).Select(e => e.Id).Should().Equal(mine);
+
+        // The other lease ran out and another process claimed the row: my late release must not free it.
+        Time.Advance(TimeSpan.FromSeconds(5));
+        var taken = await store.ClaimPendingAsync(Time.GetUtcNow(), null, 10, TimeSpan.FromSeconds(10));
+        taken.Select(e => e.Id).Should().Equal(expired);
+        await store.ReleaseLeasesAsync([new DurableLease(expired, insertLease)]);
+        (await store.ClaimPendingAsync(Time.GetUtcNow(), null, 10, TimeSpan.FromSeconds(10))).Should().BeEmpty("the other process's lease holds");
+    }
+
+    [Fact]
     public async Task Queue_stats_describe_the_backlog()
     {
         var store = await CreateStoreAsync();
-        await store.InsertAsync(new byte[100]);
+        await store.InsertAsync(new byte[100], null);
         Time.Advance(TimeSpan.FromMinutes(56));
-        await store.InsertAsync(new byte[50]);
-        var delivered = await store.InsertAsync(new byte[10]);
+        await store.InsertAsync(new byte[50], null);
+        var delivered = await store.InsertAsync(new byte[10], null);
         await store.MarkDeliveredAsync(delivered);
         Time.Advance(TimeSpan.FromMinutes(1));
 
@@ -193,7 +231,7 @@ public abstract class StoreContractTests
     public async Task Delete_removes_a_row_and_ignores_unknown_ids()
     {
         var store = await CreateStoreAsync();
-        var a = await store.InsertAsync(Payload(1));
+        var a = await store.InsertAsync(Payload(1), null);
         await store.DeleteAsync(a);
         await store.DeleteAsync(987654);
         Time.Advance(TimeSpan.FromSeconds(1));

@@ -36,7 +36,7 @@ public sealed class GrpcBatchEmitterTests : IAsyncLifetime
     }
 
     private static void Queue(GrpcBatchEmitter emitter, ConcurrentDictionary<string, Exception?> outcomes, CloudEvent e) =>
-        emitter.TryQueue(e, error => outcomes[e.Id] = error).Should().Be(QueueResult.Queued);
+        emitter.TryQueue(e, TimeSpan.FromMinutes(1), error => outcomes[e.Id] = error).Should().Be(QueueResult.Queued);
 
     [Fact]
     public async Task Delivers_batches_and_stamps_a_seqnum_per_source_and_type_on_a_copy()
@@ -57,6 +57,22 @@ public sealed class GrpcBatchEmitterTests : IAsyncLifetime
         received["b1"].Attributes["seqnum"].CeString.Should().Be("1");
         original.Attributes.Should().NotContainKey("seqnum", "the caller's event is not modified");
         (await emitter.PingAsync()).Should().Be("pong");
+    }
+
+    [Fact]
+    public async Task An_event_whose_send_could_outlast_its_deadline_is_handed_back_unsent()
+    {
+        var (emitter, outcomes) = await StartAsync(o => o.PublishTimeout = TimeSpan.FromSeconds(5));
+        await using var _ = emitter;
+
+        // 1 s left to send is less than a 5 s publish could take: the row's lease would end mid-send.
+        emitter.TryQueue(Event("late"), TimeSpan.FromSeconds(1), error => outcomes["late"] = error).Should().Be(QueueResult.Queued);
+        Queue(emitter, outcomes, Event("due"));
+
+        await Eventually.WaitAsync(() => outcomes.Count == 2, "both outcomes");
+        outcomes["late"].Should().BeOfType<DeliveryLeaseEndedException>().Which.EventId.Should().Be("late");
+        outcomes["due"].Should().BeNull();
+        _ingress.Received.Select(e => e.Id).Should().Equal("due");
     }
 
     [Fact]
@@ -124,11 +140,11 @@ public sealed class GrpcBatchEmitterTests : IAsyncLifetime
             o.BatchSize = 1;
             o.MaxConcurrentSends = 1;
         });
-        var results = Enumerable.Range(0, 50).Select(i => emitter.TryQueue(Event($"f{i}"), _ => { })).ToList();
+        var results = Enumerable.Range(0, 50).Select(i => emitter.TryQueue(Event($"f{i}"), TimeSpan.FromMinutes(1), _ => { })).ToList();
         results.Should().Contain(QueueResult.BufferFull);
 
         await emitter.StopAsync();
-        emitter.TryQueue(Event("late"), _ => { }).Should().Be(QueueResult.Stopped);
+        emitter.TryQueue(Event("late"), TimeSpan.FromMinutes(1), _ => { }).Should().Be(QueueResult.Stopped);
         await emitter.DisposeAsync();
     }
 

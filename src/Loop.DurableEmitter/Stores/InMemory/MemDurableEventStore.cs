@@ -35,20 +35,39 @@ public sealed class MemDurableEventStore : IDurableEventStore, IBatchInserter, I
     }
 
     /// <inheritdoc />
-    public ValueTask<long> InsertAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
+    public ValueTask<long> InsertAsync(ReadOnlyMemory<byte> payload, DateTimeOffset? leaseUntil, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var now = StoreClock.Now(_timeProvider);
         lock (_gate)
         {
             var id = ++_nextId;
-            _rows.Add(id, new Row(payload.ToArray(), now));
+            _rows.Add(id, new Row(payload.ToArray(), now) { LeaseUntil = Lease(leaseUntil) });
             return ValueTask.FromResult(id);
         }
     }
 
     /// <inheritdoc />
-    public ValueTask<long[]> InsertBatchAsync(IReadOnlyList<ReadOnlyMemory<byte>> payloads, CancellationToken cancellationToken = default)
+    public ValueTask ReleaseLeasesAsync(IReadOnlyList<DurableLease> leases, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(leases);
+        lock (_gate)
+        {
+            foreach (var lease in leases)
+            {
+                // Only a lease still as given: one taken by a later claim ends later and stays.
+                if (_rows.TryGetValue(lease.Id, out var row) && row.DeliveredAt is null && row.LeaseUntil is { } until && until <= StoreClock.Truncate(lease.Until))
+                {
+                    row.LeaseUntil = null;
+                }
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<long[]> InsertBatchAsync(IReadOnlyList<ReadOnlyMemory<byte>> payloads, DateTimeOffset? leaseUntil, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(payloads);
         cancellationToken.ThrowIfCancellationRequested();
@@ -59,7 +78,7 @@ public sealed class MemDurableEventStore : IDurableEventStore, IBatchInserter, I
             for (var i = 0; i < ids.Length; i++)
             {
                 ids[i] = ++_nextId;
-                _rows.Add(ids[i], new Row(payloads[i].ToArray(), now));
+                _rows.Add(ids[i], new Row(payloads[i].ToArray(), now) { LeaseUntil = Lease(leaseUntil) });
             }
         }
 
@@ -215,11 +234,13 @@ public sealed class MemDurableEventStore : IDurableEventStore, IBatchInserter, I
                 row.LeaseUntil = now + lease;
             }
 
-            result.Add(new DurableEvent(id, row.Payload, row.CreatedAt));
+            result.Add(new DurableEvent(id, row.Payload, row.CreatedAt) { LeaseUntil = leasedAt is null ? null : row.LeaseUntil });
         }
 
         return result;
     }
+
+    private static DateTimeOffset? Lease(DateTimeOffset? until) => until is { } value ? StoreClock.Truncate(value) : null;
 
     private sealed class Row(byte[] payload, DateTimeOffset createdAt)
     {

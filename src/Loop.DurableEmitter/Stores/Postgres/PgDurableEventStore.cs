@@ -47,16 +47,17 @@ public sealed class PgDurableEventStore : IDurableEventStore, IBatchInserter, ID
     }
 
     /// <inheritdoc />
-    public async ValueTask<long> InsertAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
+    public async ValueTask<long> InsertAsync(ReadOnlyMemory<byte> payload, DateTimeOffset? leaseUntil, CancellationToken cancellationToken = default)
     {
         await using var command = _dataSource.CreateCommand(_sql.Insert);
         command.Parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = payload, NpgsqlDbType = NpgsqlDbType.Bytea });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = StoreClock.Now(_timeProvider) });
+        command.Parameters.Add(LeaseParameter(leaseUntil));
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     /// <inheritdoc />
-    public ValueTask<long[]> InsertBatchAsync(IReadOnlyList<ReadOnlyMemory<byte>> payloads, CancellationToken cancellationToken = default)
+    public ValueTask<long[]> InsertBatchAsync(IReadOnlyList<ReadOnlyMemory<byte>> payloads, DateTimeOffset? leaseUntil, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(payloads);
         if (payloads.Count == 0)
@@ -65,8 +66,31 @@ public sealed class PgDurableEventStore : IDurableEventStore, IBatchInserter, ID
         }
 
         return _options.BatchInsertMode == PgBatchInsertMode.BinaryCopy
-            ? CopyBatchAsync(payloads, cancellationToken)
-            : ArrayInsertBatchAsync(payloads, cancellationToken);
+            ? CopyBatchAsync(payloads, leaseUntil, cancellationToken)
+            : ArrayInsertBatchAsync(payloads, leaseUntil, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask ReleaseLeasesAsync(IReadOnlyList<DurableLease> leases, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(leases);
+        if (leases.Count == 0)
+        {
+            return;
+        }
+
+        var ids = new long[leases.Count];
+        var until = new DateTimeOffset[leases.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = leases[i].Id;
+            until[i] = StoreClock.Truncate(leases[i].Until);
+        }
+
+        await using var command = _dataSource.CreateCommand(_sql.ReleaseLeases);
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = until });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -129,7 +153,7 @@ public sealed class PgDurableEventStore : IDurableEventStore, IBatchInserter, ID
         AddPendingParameters(command, createdBefore, after, limit);
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now + lease });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
-        var events = await ReadEventsAsync(command, cancellationToken).ConfigureAwait(false);
+        var events = await ReadEventsAsync(command, cancellationToken, withLease: true).ConfigureAwait(false);
 
         // UPDATE … RETURNING has no order.
         events.Sort(static (a, b) => (a.CreatedAt, a.Id).CompareTo((b.CreatedAt, b.Id)));
@@ -169,11 +193,17 @@ public sealed class PgDurableEventStore : IDurableEventStore, IBatchInserter, ID
         return new DurableQueueStats(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), age, reader.GetInt64(4));
     }
 
-    private async ValueTask<long[]> ArrayInsertBatchAsync(IReadOnlyList<ReadOnlyMemory<byte>> payloads, CancellationToken cancellationToken)
+    private static NpgsqlParameter LeaseParameter(DateTimeOffset? leaseUntil) =>
+        leaseUntil is { } until
+            ? new NpgsqlParameter<DateTimeOffset> { TypedValue = StoreClock.Truncate(until) }
+            : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz };
+
+    private async ValueTask<long[]> ArrayInsertBatchAsync(IReadOnlyList<ReadOnlyMemory<byte>> payloads, DateTimeOffset? leaseUntil, CancellationToken cancellationToken)
     {
         await using var command = _dataSource.CreateCommand(_sql.InsertArray);
         command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = ToArrays(payloads), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = StoreClock.Now(_timeProvider) });
+        command.Parameters.Add(LeaseParameter(leaseUntil));
         var ids = new long[payloads.Count];
         var count = 0;
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
@@ -194,7 +224,7 @@ public sealed class PgDurableEventStore : IDurableEventStore, IBatchInserter, ID
         return ids;
     }
 
-    private async ValueTask<long[]> CopyBatchAsync(IReadOnlyList<ReadOnlyMemory<byte>> payloads, CancellationToken cancellationToken)
+    private async ValueTask<long[]> CopyBatchAsync(IReadOnlyList<ReadOnlyMemory<byte>> payloads, DateTimeOffset? leaseUntil, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var ids = new long[payloads.Count];
@@ -217,6 +247,7 @@ public sealed class PgDurableEventStore : IDurableEventStore, IBatchInserter, ID
         }
 
         var createdAt = StoreClock.Now(_timeProvider);
+        var lease = leaseUntil is { } until ? StoreClock.Truncate(until) : (DateTimeOffset?)null;
         await using var importer = await connection.BeginBinaryImportAsync(_sql.Copy, cancellationToken).ConfigureAwait(false);
         for (var i = 0; i < ids.Length; i++)
         {
@@ -224,6 +255,14 @@ public sealed class PgDurableEventStore : IDurableEventStore, IBatchInserter, ID
             await importer.WriteAsync(ids[i], NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
             await importer.WriteAsync(payloads[i], NpgsqlDbType.Bytea, cancellationToken).ConfigureAwait(false);
             await importer.WriteAsync(createdAt, NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
+            if (lease is { } value)
+            {
+                await importer.WriteAsync(value, NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
 
         await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
@@ -238,13 +277,16 @@ public sealed class PgDurableEventStore : IDurableEventStore, IBatchInserter, ID
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
     }
 
-    private static async Task<List<DurableEvent>> ReadEventsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    private static async Task<List<DurableEvent>> ReadEventsAsync(NpgsqlCommand command, CancellationToken cancellationToken, bool withLease = false)
     {
         var events = new List<DurableEvent>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            events.Add(new DurableEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetFieldValue<DateTimeOffset>(2)));
+            events.Add(new DurableEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetFieldValue<DateTimeOffset>(2))
+            {
+                LeaseUntil = withLease ? reader.GetFieldValue<DateTimeOffset>(3) : null,
+            });
         }
 
         return events;

@@ -10,14 +10,14 @@ internal sealed class PgSqlText
         Table = $"{options.Schema}.{options.TableName}";
         Sequence = $"{options.Schema}.{options.TableName}_id_seq";
 
-        Insert = $"INSERT INTO {Table} (payload, created_at) VALUES ($1, $2) RETURNING id";
+        Insert = $"INSERT INTO {Table} (payload, created_at, lease_until) VALUES ($1, $2, $3) RETURNING id";
         InsertArray = $"""
-            INSERT INTO {Table} (payload, created_at)
-            SELECT p, $2 FROM unnest($1::bytea[]) WITH ORDINALITY AS u(p, n) ORDER BY n
+            INSERT INTO {Table} (payload, created_at, lease_until)
+            SELECT p, $2, $3 FROM unnest($1::bytea[]) WITH ORDINALITY AS u(p, n) ORDER BY n
             RETURNING id
             """;
         ReserveIds = $"SELECT nextval('{Sequence}') FROM generate_series(1, $1)";
-        Copy = $"COPY {Table} (id, payload, created_at) FROM STDIN (FORMAT BINARY)";
+        Copy = $"COPY {Table} (id, payload, created_at, lease_until) FROM STDIN (FORMAT BINARY)";
         Delete = $"DELETE FROM {Table} WHERE id = $1";
 
         // Marks wait for row locks in id order (no deadlock between markers); everything else skips locked rows.
@@ -49,7 +49,13 @@ internal sealed class PgSqlText
                 WHERE delivered_at IS NULL AND created_at < $1 AND (created_at, id) > ($2, $3)
                   AND (lease_until IS NULL OR lease_until <= $6)
                 ORDER BY created_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)
-            RETURNING id, payload, created_at
+            RETURNING id, payload, created_at, lease_until
+            """;
+        // Only a lease still as given: one that ran out and was taken by another claim has a later end and stays.
+        ReleaseLeases = $"""
+            UPDATE {Table} t SET lease_until = NULL
+            FROM unnest($1::bigint[], $2::timestamptz[]) AS r(id, until)
+            WHERE t.id = r.id AND t.delivered_at IS NULL AND t.lease_until <= r.until
             """;
         DeleteExpired = $"""
             DELETE FROM {Table} WHERE id IN (
@@ -90,6 +96,8 @@ internal sealed class PgSqlText
     public string ListPending { get; }
 
     public string ClaimPending { get; }
+
+    public string ReleaseLeases { get; }
 
     public string DeleteExpired { get; }
 
