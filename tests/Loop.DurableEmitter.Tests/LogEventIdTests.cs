@@ -9,7 +9,7 @@ public sealed class LogEventIdTests
     public void Every_message_of_the_package_has_its_own_event_id()
     {
         var ids = typeof(global::Loop.DurableEmitter.EmitterLog).GetNestedType("EventIds", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)!;
-        EventIdCheck.Count(ids).Should().Be(13);
+        EventIdCheck.Count(ids).Should().Be(20);
         EventIdCheck.Duplicates(ids).Should().BeEmpty();
     }
 }

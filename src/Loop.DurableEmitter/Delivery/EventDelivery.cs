@@ -21,11 +21,20 @@ namespace Loop.DurableEmitter;
 internal sealed class EventDelivery(
     IDurableEventStore store,
     IBatchEmitter transport,
+    StoreCalls calls,
     DurableEmitterOptions options,
     DurableEmitterMetrics metrics,
     TimeProvider timeProvider,
     ILogger logger)
 {
+    /// <summary>How often lasting refusals by the transport (a full buffer) are logged again, with their count.</summary>
+    internal static readonly TimeSpan RefusalLogInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long the transport must take every event before refusals count as over (a full buffer takes one event per free slot).</summary>
+    internal static readonly TimeSpan RefusalQuietPeriod = TimeSpan.FromSeconds(10);
+
+    private readonly Loop.Telemetry.OutageTracker _refusals = new(timeProvider, RefusalLogInterval, RefusalQuietPeriod);
+    private readonly Loop.Telemetry.OutageTracker _sends = new(timeProvider, RefusalLogInterval);
     private readonly IEventPublisher? _fallback = options.FallbackEnabled ? transport as IEventPublisher : null;
     private readonly ConcurrentDictionary<long, byte> _inFlight = new();
     private readonly ConcurrentDictionary<Task, byte> _fallbacks = new();
@@ -43,6 +52,10 @@ internal sealed class EventDelivery(
 
     /// <summary>Whether failed sends get the single-event fallback.</summary>
     public bool FallbackEnabled => _fallback is not null;
+
+    /// <summary>How long sends have been failing without one succeeding, and how many failed; null while they succeed.</summary>
+    public (TimeSpan Duration, int Failures, string Error)? SendOutage =>
+        _sends.Ongoing ? (_sends.Duration, _sends.Failures, _sends.LastError) : null;
 
     public bool IsInFlight(long id) => _inFlight.ContainsKey(id);
 
@@ -70,12 +83,26 @@ internal sealed class EventDelivery(
         var result = transport.TryQueue(cloudEvent, SendWithin(lease), error => OnSent(cloudEvent, lease, queuedAt, phase, error));
         if (result == QueueResult.Queued)
         {
+            if (_refusals.Succeed() is { } ended)
+            {
+                EmitterLog.BufferAcceptsAgain(logger, ended.Duration, ended.Failures);
+            }
+
             return true;
         }
 
         GiveBack(lease);
         metrics.BufferFull(phase);
-        EmitterLog.NotQueued(logger, lease.Id, result, phase);
+        switch (_refusals.Fail(result.ToString()))
+        {
+            case Loop.Telemetry.OutageStep.Started:
+                EmitterLog.BufferFull(logger, result, phase);
+                break;
+            case Loop.Telemetry.OutageStep.Ongoing:
+                EmitterLog.BufferStillFull(logger, _refusals.Duration, _refusals.Failures, result);
+                break;
+        }
+
         return false;
     }
 
@@ -113,6 +140,16 @@ internal sealed class EventDelivery(
         }
 
         metrics.Published(elapsed, error is null, phase);
+        if (error is null)
+        {
+            _sends.Succeed();
+        }
+        else if (error is not DeliveryLeaseEndedException)
+        {
+            // Lease ends are the emitter's own doing (a long buffer), not the ingress failing.
+            _sends.Fail(error.Message);
+        }
+
         if (error is null)
         {
             MarkDelivered(id);
@@ -166,13 +203,12 @@ internal sealed class EventDelivery(
             using var timeout = new CancellationTokenSource(options.PublishTimeout, timeProvider);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
             await store.ReleaseLeasesAsync(leases, linked.Token).ConfigureAwait(false);
-            metrics.StoreOperation("release_leases", timeProvider.GetElapsedTime(started), error: false);
+            calls.Record("release_leases", timeProvider.GetElapsedTime(started), null);
         }
         catch (Exception ex)
         {
             // The leases then end by themselves: the rows are retransmitted a little later.
-            metrics.StoreOperation("release_leases", timeProvider.GetElapsedTime(started), error: true);
-            EmitterLog.LoopFailed(logger, "release_leases", ex.Message);
+            calls.Record("release_leases", timeProvider.GetElapsedTime(started), ex);
         }
     }
 
@@ -185,15 +221,14 @@ internal sealed class EventDelivery(
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
             var marked = await store.MarkDeliveredBatchAsync(ids, linked.Token).ConfigureAwait(false);
             var elapsed = timeProvider.GetElapsedTime(started);
-            metrics.StoreOperation("mark_delivered_batch", elapsed, error: false);
+            calls.Record("mark_delivered_batch", elapsed, null);
             metrics.Delivered(marked);
             SafeHooks.Invoke(options.Hooks?.OnBatchMarkDelivered, elapsed, (int)marked);
         }
         catch (Exception ex)
         {
             // The rows stay pending and are delivered again: a duplicate, never a loss.
-            metrics.StoreOperation("mark_delivered_batch", timeProvider.GetElapsedTime(started), error: true);
-            EmitterLog.MarkFailed(logger, ids.Count, ex.Message);
+            calls.Record("mark_delivered_batch", timeProvider.GetElapsedTime(started), ex);
         }
         finally
         {

@@ -13,7 +13,7 @@ namespace Loop.DurableEmitter;
 internal sealed class Retransmitter(
     IDurableEventStore store,
     EventDelivery delivery,
-    TimedStoreCalls calls,
+    StoreCalls calls,
     DurableEmitterOptions options,
     DurableEmitterMetrics metrics,
     TimeProvider timeProvider,
@@ -44,9 +44,13 @@ internal sealed class Retransmitter(
             // The lease as this process may count on it: from before the claim (the store's starts a little later).
             var claimedAt = timeProvider.GetUtcNow();
             var cutoff = claimedAt - options.RetransmitAfter;
-            var rows = await calls.CallAsync(
+            var (claimed, rows) = await calls.TryAsync(
                 "claim_pending",
                 () => store.ClaimPendingAsync(cutoff, _cursor, options.RetransmitBatchSize, options.RetransmitAfter, cancellationToken)).ConfigureAwait(false);
+            if (!claimed)
+            {
+                return;
+            }
 
             // A full page moves the cursor past it, a short one starts over: rows that keep failing cannot starve the rest.
             var full = rows.Count == options.RetransmitBatchSize;

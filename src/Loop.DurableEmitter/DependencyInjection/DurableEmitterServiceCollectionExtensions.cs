@@ -50,7 +50,7 @@ public static class DurableEmitterServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(CreateEmitter);
         services.TryAddSingleton<IDurableEventEmitter>(sp => sp.GetRequiredService<DurableEventEmitter>());
-        services.AddLoopService("DurableEmitter", sp => sp.GetRequiredService<DurableEventEmitter>());
+        services.AddLoopService("DurableEmitter", sp => sp.GetRequiredService<DurableEventEmitter>(), sp => new DurableEmitterHealthCheck(sp.GetRequiredService<DurableEventEmitter>()));
         return new DurableEmitterBuilder(services);
     }
 

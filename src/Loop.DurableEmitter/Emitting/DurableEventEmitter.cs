@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Google.Protobuf;
 using Loop.Events;
 using Loop.Services;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -22,6 +23,8 @@ public sealed class DurableEventEmitter : LoopService, IDurableEventEmitter
     private readonly ILogger _logger;
     private readonly CloudEventFactory _factory;
     private readonly DurableEmitterMetrics _metrics;
+    private readonly StoreCalls _calls;
+    private readonly StoreSetup _setup;
     private readonly EventPersister _persister;
     private readonly EventDelivery _delivery;
     private readonly Retransmitter _retransmitter;
@@ -69,11 +72,12 @@ public sealed class DurableEventEmitter : LoopService, IDurableEventEmitter
         _factory = new CloudEventFactory(_timeProvider);
         _metrics = new DurableEmitterMetrics(meterFactory);
         _metrics.SetMaxQueuePayloadBytes(_options.MaxQueuePayloadBytes);
-        var calls = new TimedStoreCalls(_metrics, _timeProvider, _logger);
-        _persister = new EventPersister(store, _options, _metrics, _timeProvider);
-        _delivery = new EventDelivery(store, transport, _options, _metrics, _timeProvider, _logger);
-        _retransmitter = new Retransmitter(store, _delivery, calls, _options, _metrics, _timeProvider, _logger);
-        _maintenance = new QueueMaintenance(store, calls, _options, _metrics, _logger);
+        _calls = new StoreCalls(_metrics, _timeProvider, _logger);
+        _setup = new StoreSetup(store, _calls, _timeProvider, _logger);
+        _persister = new EventPersister(store, _options, _calls, _timeProvider);
+        _delivery = new EventDelivery(store, transport, _calls, _options, _metrics, _timeProvider, _logger);
+        _retransmitter = new Retransmitter(store, _delivery, _calls, _options, _metrics, _timeProvider, _logger);
+        _maintenance = new QueueMaintenance(store, _calls, _options, _metrics, _logger);
     }
 
     /// <summary>The meter name of the emitter's instruments.</summary>
@@ -146,11 +150,8 @@ public sealed class DurableEventEmitter : LoopService, IDurableEventEmitter
     /// <inheritdoc />
     protected override async Task OnStartAsync(CancellationToken cancellationToken)
     {
-        if (_store is IInitializableStore initializable)
-        {
-            await initializable.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        }
-
+        // A store that cannot be set up now does not stop the host: the emitter starts Unhealthy and keeps trying.
+        await _setup.StartAsync(cancellationToken).ConfigureAwait(false);
         await _transport.StartAsync(cancellationToken).ConfigureAwait(false);
         _persister.Start();
         _delivery.Start();
@@ -177,6 +178,7 @@ public sealed class DurableEventEmitter : LoopService, IDurableEventEmitter
     protected override async Task OnStopAsync(CancellationToken cancellationToken)
     {
         _accepting = false;
+        await _setup.StopAsync().ConfigureAwait(false);
         if (Volatile.Read(ref _activeEmits) == 0)
         {
             _emitsDrained.TrySetResult();
@@ -195,6 +197,38 @@ public sealed class DurableEventEmitter : LoopService, IDurableEventEmitter
         await _delivery.StopAsync(WaitAsync, linked.Token).ConfigureAwait(false);
         _metrics.Dispose();
         EmitterLog.Stopped(_logger, Name);
+    }
+
+    /// <summary>The health check's verdict: see <see cref="DurableEmitterHealthCheck"/>.</summary>
+    internal HealthCheckResult EvaluateHealth(HealthStatus failureStatus)
+    {
+        var down = GetHealthReport().Where(p => p.Value is not null).Select(p => $"{p.Key}: {p.Value!.Message}").ToList();
+        if (down.Count > 0)
+        {
+            return new HealthCheckResult(failureStatus, $"{Name}: {string.Join("; ", down)}");
+        }
+
+        var store = _calls.Failing;
+        if (store.Count > 0)
+        {
+            return new HealthCheckResult(
+                failureStatus,
+                $"{Name}: the store is failing: {string.Join("; ", store.Select(f => $"{f.Operation} for {f.Duration:g}: {f.Error}"))}",
+                data: store.ToDictionary(f => f.Operation, f => (object)f.Error));
+        }
+
+        if (_delivery.SendOutage is { } sends && sends.Duration >= _options.DegradedAfterSendFailures)
+        {
+            return HealthCheckResult.Degraded($"{Name}: sends failing for {sends.Duration:g} ({sends.Failures} failed events), latest: {sends.Error}");
+        }
+
+        if (_maintenance.Last is { } queue && queue.OldestPendingAge >= _options.DegradedPendingAge)
+        {
+            return HealthCheckResult.Degraded(
+                $"{Name}: the oldest pending event is {queue.OldestPendingAge:g} old (over {_options.DegradedPendingAge:g}); {queue.Depth} pending");
+        }
+
+        return HealthCheckResult.Healthy($"{Name}: healthy ({_delivery.InFlight} in flight)");
     }
 
     private async Task WaitAsync(Task task, string what, CancellationToken cancellationToken)

@@ -7,7 +7,7 @@ namespace Loop.DurableEmitter;
 /// The emit path's write: one insert per event, or, when the store inserts batches, concurrent emits coalesced into
 /// batch inserts (every caller of a batch hears the batch's one outcome).
 /// </summary>
-internal sealed class EventPersister(IDurableEventStore store, DurableEmitterOptions options, DurableEmitterMetrics metrics, TimeProvider timeProvider)
+internal sealed class EventPersister(IDurableEventStore store, DurableEmitterOptions options, StoreCalls calls, TimeProvider timeProvider)
 {
     private readonly IBatchInserter? _inserter = options.InsertBatchSize > 0 ? store as IBatchInserter : null;
     private BatchCoalescer<InsertRequest>? _inserts;
@@ -41,7 +41,18 @@ internal sealed class EventPersister(IDurableEventStore store, DurableEmitterOpt
     {
         if (_inserts is null)
         {
-            return new DurableLease(await store.InsertAsync(payload, leaseUntil, cancellationToken).ConfigureAwait(false), leaseUntil);
+            var started = timeProvider.GetTimestamp();
+            try
+            {
+                var id = await store.InsertAsync(payload, leaseUntil, cancellationToken).ConfigureAwait(false);
+                calls.Record("insert", timeProvider.GetElapsedTime(started), null);
+                return new DurableLease(id, leaseUntil);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                calls.Record("insert", timeProvider.GetElapsedTime(started), ex);
+                throw;
+            }
         }
 
         var request = new InsertRequest(payload, leaseUntil);
@@ -74,7 +85,7 @@ internal sealed class EventPersister(IDurableEventStore store, DurableEmitterOpt
             using var timeout = new CancellationTokenSource(options.PublishTimeout, timeProvider);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
             var ids = await _inserter!.InsertBatchAsync(payloads, leaseUntil, linked.Token).ConfigureAwait(false);
-            metrics.StoreOperation("insert_batch", timeProvider.GetElapsedTime(started), error: false);
+            calls.Record("insert_batch", timeProvider.GetElapsedTime(started), null);
             for (var i = 0; i < ids.Length; i++)
             {
                 batch[i].Result.TrySetResult(new DurableLease(ids[i], leaseUntil));
@@ -83,7 +94,7 @@ internal sealed class EventPersister(IDurableEventStore store, DurableEmitterOpt
         catch (Exception ex)
         {
             // One outcome for the whole batch: every caller hears the same error.
-            metrics.StoreOperation("insert_batch", timeProvider.GetElapsedTime(started), error: true);
+            calls.Record("insert_batch", timeProvider.GetElapsedTime(started), ex);
             foreach (var request in batch)
             {
                 request.Result.TrySetException(ex);

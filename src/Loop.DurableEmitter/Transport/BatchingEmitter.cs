@@ -22,6 +22,7 @@ public abstract partial class BatchingEmitter : IBatchEmitter, IAsyncDisposable
     private readonly CancellationTokenSource _abort = new();
     private readonly ConcurrentDictionary<(string Source, string Type), StrongBox<long>> _seqnums = new();
     private readonly Lock _gate = new();
+    private readonly Loop.Telemetry.OutageTracker _sendOutage;
     private Task? _batcher;
     private Task? _stopping;
     private volatile bool _accepting;
@@ -37,6 +38,7 @@ public abstract partial class BatchingEmitter : IBatchEmitter, IAsyncDisposable
         _options = options;
         TimeProvider = timeProvider ?? TimeProvider.System;
         Logger = logger;
+        _sendOutage = new Loop.Telemetry.OutageTracker(TimeProvider, OutageLogInterval);
         _sendSlots = new SemaphoreSlim(options.MaxConcurrentSends, options.MaxConcurrentSends);
         _buffer = Channel.CreateBounded<QueuedEvent>(new BoundedChannelOptions(options.BufferSize)
         {
@@ -44,6 +46,12 @@ public abstract partial class BatchingEmitter : IBatchEmitter, IAsyncDisposable
             SingleReader = true,
         });
     }
+
+    /// <summary>How often a lasting send outage is logged again (with the count of failed calls).</summary>
+    internal static readonly TimeSpan OutageLogInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>Where the transport sends, as log lines name it (the ingress's endpoint, say).</summary>
+    protected virtual string Destination => GetType().Name;
 
     /// <summary>The transport's clock.</summary>
     protected TimeProvider TimeProvider { get; }
@@ -124,6 +132,37 @@ public abstract partial class BatchingEmitter : IBatchEmitter, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(item);
         return TimeProvider.GetUtcNow() + SendTimeout > item.SendBy;
     }
+
+    /// <summary>
+    /// Records a failed send call (the whole call: refused, unavailable, timed out), so that an outage is logged as a
+    /// warning when it starts and then once per interval with the count, not once per call or per event.
+    /// </summary>
+    protected void OnSendFailed(Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        var reason = Describe(error);
+        switch (_sendOutage.Fail(reason))
+        {
+            case Loop.Telemetry.OutageStep.Started:
+                EmitterLog.IngressFailing(Logger, Destination, reason);
+                break;
+            case Loop.Telemetry.OutageStep.Ongoing:
+                EmitterLog.IngressStillFailing(Logger, Destination, _sendOutage.Duration, _sendOutage.Failures, reason);
+                break;
+        }
+    }
+
+    /// <summary>Records a send call that was answered; ends an outage with one line.</summary>
+    protected void OnSendSucceeded()
+    {
+        if (_sendOutage.Succeed() is { } ended)
+        {
+            EmitterLog.IngressRecovered(Logger, Destination, ended.Duration, ended.Failures);
+        }
+    }
+
+    private static string Describe(Exception error) =>
+        error is Grpc.Core.RpcException rpc ? $"{rpc.StatusCode} ({rpc.Status.Detail})" : $"{error.GetType().Name} ({error.Message})";
 
     /// <summary>Releases the transport's resources after it stopped.</summary>
     protected virtual ValueTask DisposeCoreAsync() => ValueTask.CompletedTask;
@@ -211,7 +250,7 @@ public abstract partial class BatchingEmitter : IBatchEmitter, IAsyncDisposable
             }
             catch (Exception ex)
             {
-                EmitterLog.BatchFailed(Logger, GetType().Name, batch.Length, ex.Message);
+                OnSendFailed(ex);
                 foreach (var item in batch)
                 {
                     Report(item, ex);

@@ -34,6 +34,9 @@ public sealed class GrpcBatchEmitter : BatchingEmitter, IEventPublisher
     /// <inheritdoc />
     public override TimeSpan SendTimeout => _connection.Options.PublishTimeout;
 
+    /// <inheritdoc />
+    protected override string Destination => $"the ingress {_connection.Options.Endpoint}";
+
     /// <summary>The rotating signed header provider configured from the options, if any (to set its signer later).</summary>
     public RotatingSignedHeaderProvider? RotatingAuth { get; private set; }
 
@@ -169,8 +172,9 @@ public sealed class GrpcBatchEmitter : BatchingEmitter, IEventPublisher
                 throw call.DeadlineExceeded(ex);
             }
         }
-        catch (Exception ex)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
+            OnSendFailed(ex);
             foreach (var i in chunk)
             {
                 outcomes[i] = ex;
@@ -178,6 +182,18 @@ public sealed class GrpcBatchEmitter : BatchingEmitter, IEventPublisher
 
             return;
         }
+        catch (Exception ex)
+        {
+            // The transport is being stopped: not an outage of the ingress.
+            foreach (var i in chunk)
+            {
+                outcomes[i] = ex;
+            }
+
+            return;
+        }
+
+        OnSendSucceeded();
 
         // No results means every event was accepted; otherwise results match events by position.
         if (response.Results.Count == 0)

@@ -7,6 +7,15 @@ namespace Loop.DurableEmitter;
 /// <summary>Where and how the gRPC transport reaches the ingress service.</summary>
 public sealed class GrpcIngressOptions : BatchingOptions
 {
+    /// <summary>The default of <see cref="PublishTimeout"/>.</summary>
+    public static readonly TimeSpan DefaultPublishTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>The default of <see cref="MaxRequestBytes"/>.</summary>
+    public const int DefaultMaxRequestBytes = 10 * 1024 * 1024;
+
+    /// <summary>The default of <see cref="RotatingAuthTtl"/>.</summary>
+    public static readonly TimeSpan DefaultRotatingAuthTtl = TimeSpan.FromHours(1);
+
     /// <summary>
     /// The ingress address: <c>host:port</c> (scheme from <see cref="UseTls"/>), an <c>http://</c> or <c>https://</c>
     /// URI, or <c>unix:/path/to.sock</c>. Required.
@@ -17,13 +26,15 @@ public sealed class GrpcIngressOptions : BatchingOptions
     /// <summary>Use TLS for a <c>host:port</c> endpoint. Off by default: the ingress is usually on loopback or a sidecar.</summary>
     public bool UseTls { get; set; }
 
-    /// <summary>The deadline of each publish call. Default 5 s.</summary>
+    /// <summary>The deadline of each publish call.</summary>
+    /// <value>Default <see cref="DefaultPublishTimeout"/> (5 s).</value>
     [Positive]
-    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan PublishTimeout { get; set; } = DefaultPublishTimeout;
 
-    /// <summary>The largest request sent; batches are split under it. Default 10 MiB.</summary>
+    /// <summary>The largest request sent; batches are split under it.</summary>
+    /// <value>Default <see cref="DefaultMaxRequestBytes"/> (10 MiB).</value>
     [Between(64 * 1024, int.MaxValue)]
-    public int MaxRequestBytes { get; set; } = 10 * 1024 * 1024;
+    public int MaxRequestBytes { get; set; } = DefaultMaxRequestBytes;
 
     /// <summary>Ask the ingress to accept a batch all or nothing. Off: each event succeeds or fails on its own.</summary>
     public bool TransactionEnabled { get; set; }
@@ -40,8 +51,9 @@ public sealed class GrpcIngressOptions : BatchingOptions
     /// <summary>The node's public key (hex) for rotating signed headers; off when null.</summary>
     public string? RotatingAuthPublicKeyHex { get; set; }
 
-    /// <summary>How long a signed header is reused before it is signed again. At least 10 minutes. Default 1 h.</summary>
-    public TimeSpan RotatingAuthTtl { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>How long a signed header is reused before it is signed again. At least 10 minutes.</summary>
+    /// <value>Default <see cref="DefaultRotatingAuthTtl"/> (1 h).</value>
+    public TimeSpan RotatingAuthTtl { get; set; } = DefaultRotatingAuthTtl;
 
     /// <summary>The rules across properties and of formats (the single-property ranges are attributes).</summary>
     internal static IEnumerable<(string Member, string Error)> Rules(GrpcIngressOptions options)

@@ -32,6 +32,7 @@ public sealed class InMemoryBatchEmitter : BatchingEmitter
     protected override async ValueTask<Exception?[]> SendBatchAsync(IReadOnlyList<QueuedEvent> batch, CancellationToken cancellationToken)
     {
         await _subscriber(batch.Select(e => e.Event).ToArray(), cancellationToken).ConfigureAwait(false);
+        OnSendSucceeded();
         return new Exception?[batch.Count];
     }
 }

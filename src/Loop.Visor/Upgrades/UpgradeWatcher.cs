@@ -18,9 +18,7 @@ internal sealed partial class UpgradeWatcher : IDisposable
     private readonly int _retryLimit;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private int _failures;
-    private long _failingSince;
-    private long _lastWarning;
+    private readonly Loop.Telemetry.OutageTracker _outage;
 
     public UpgradeWatcher(
         RunConfig runConfig, string upgradeInfoPath, IEnumerable<IUpgradeSource> extraSources, VisorServiceOptions options,
@@ -30,6 +28,7 @@ internal sealed partial class UpgradeWatcher : IDisposable
         _retryLimit = retryLimit;
         _timeProvider = timeProvider;
         _logger = logger;
+        _outage = new Loop.Telemetry.OutageTracker(timeProvider, OutageLogInterval);
         _sources = [.. extraSources, new UpgradeInfoFileSource(upgradeInfoPath)];
         if (runConfig.UpgradeRpc is { } endpoint && options.UseUpgradeRpc)
         {
@@ -104,23 +103,20 @@ internal sealed partial class UpgradeWatcher : IDisposable
 
     private WatchOutcome? Failed(Exception ex)
     {
-        var now = _timeProvider.GetTimestamp();
         var endpoint = _rpc!.Endpoint;
-        if (++_failures == 1)
+        switch (_outage.Fail(ex.Message))
         {
-            _failingSince = now;
-            _lastWarning = now;
-            VisorLog.StatusFailing(_logger, endpoint, ex.Message, _retryLimit);
-        }
-        else if (_timeProvider.GetElapsedTime(_lastWarning, now) >= OutageLogInterval)
-        {
-            _lastWarning = now;
-            VisorLog.StatusStillFailing(_logger, endpoint, _failures, _timeProvider.GetElapsedTime(_failingSince, now), ex.Message, _retryLimit);
+            case Loop.Telemetry.OutageStep.Started:
+                VisorLog.StatusFailing(_logger, endpoint, ex.Message, _retryLimit);
+                break;
+            case Loop.Telemetry.OutageStep.Ongoing:
+                VisorLog.StatusStillFailing(_logger, endpoint, _outage.Failures, _outage.Duration, ex.Message, _retryLimit);
+                break;
         }
 
-        if (_failures > _retryLimit)
+        if (_outage.Failures > _retryLimit)
         {
-            VisorLog.StatusUnreachable(_logger, endpoint, _failures - 1, ex.Message);
+            VisorLog.StatusUnreachable(_logger, endpoint, _outage.Failures - 1, ex.Message);
             return new WatchOutcome(null, VisorExitCodes.UpgradeStatusUnreachable);
         }
 
@@ -129,10 +125,9 @@ internal sealed partial class UpgradeWatcher : IDisposable
 
     private void Recovered()
     {
-        if (_failures > 0)
+        if (_outage.Succeed() is { } ended)
         {
-            VisorLog.StatusRecovered(_logger, _rpc!.Endpoint, _failures, _timeProvider.GetElapsedTime(_failingSince));
-            _failures = 0;
+            VisorLog.StatusRecovered(_logger, _rpc!.Endpoint, ended.Failures, ended.Duration);
         }
     }
 

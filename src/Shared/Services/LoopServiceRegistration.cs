@@ -12,11 +12,16 @@ namespace Loop.Hosting;
 internal static class LoopServiceRegistration
 {
     public static IServiceCollection AddLoopService<TService>(this IServiceCollection services, string healthCheckName, Func<IServiceProvider, TService> resolve, params string[] tags)
+        where TService : ILoopService =>
+        AddLoopService(services, healthCheckName, resolve, sp => new LoopServiceHealthCheck(resolve(sp)), tags);
+
+    /// <summary>As above, with a health check of the service's own (one that can say Degraded, say).</summary>
+    public static IServiceCollection AddLoopService<TService>(
+        this IServiceCollection services, string healthCheckName, Func<IServiceProvider, TService> resolve, Func<IServiceProvider, IHealthCheck> healthCheck, params string[] tags)
         where TService : ILoopService
     {
         services.AddSingleton<IHostedService>(sp => new LoopServiceHostedService<TService>(resolve(sp)));
-        services.AddHealthChecks().Add(new HealthCheckRegistration(
-            healthCheckName, sp => new LoopServiceHealthCheck(resolve(sp)), failureStatus: null, tags: ["loop", .. tags]));
+        services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheckName, healthCheck, failureStatus: null, tags: ["loop", .. tags]));
         return services;
     }
 }
