@@ -24,6 +24,7 @@ internal sealed class EventDelivery(
     StoreCalls calls,
     DurableEmitterOptions options,
     DurableEmitterMetrics metrics,
+    IReadOnlyList<IDeliveryObserver> observers,
     TimeProvider timeProvider,
     ILogger logger)
 {
@@ -164,7 +165,16 @@ internal sealed class EventDelivery(
         else
         {
             // Left for the retransmit loop.
+            Failed(lease.Id, error);
             GiveBack(lease);
+        }
+    }
+
+    private void Failed(long id, Exception error)
+    {
+        foreach (var observer in observers)
+        {
+            SafeHooks.Invoke(() => observer.OnFailed(id, error));
         }
     }
 
@@ -183,6 +193,7 @@ internal sealed class EventDelivery(
         {
             metrics.Published(timeProvider.GetElapsedTime(started), success: false, DeliveryPhase.Fallback);
             EmitterLog.FallbackFailed(logger, lease.Id, ex.Message);
+            Failed(lease.Id, ex);
             GiveBack(lease);
         }
     }
@@ -224,6 +235,10 @@ internal sealed class EventDelivery(
             calls.Record("mark_delivered_batch", elapsed, null);
             metrics.Delivered(marked);
             SafeHooks.Invoke(options.Hooks?.OnBatchMarkDelivered, elapsed, (int)marked);
+            foreach (var observer in observers)
+            {
+                SafeHooks.Invoke(() => observer.OnDelivered(ids));
+            }
         }
         catch (Exception ex)
         {

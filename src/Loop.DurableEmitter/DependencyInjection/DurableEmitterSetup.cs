@@ -8,6 +8,37 @@ internal sealed class DurableEmitterSetup
     public string? Store { get; set; }
 
     public string? Transport { get; set; }
+
+    public string? ConnectionStringName { get; set; }
+}
+
+/// <summary>Names a connection string that is missing or malformed, and where it was looked for, when the host starts.</summary>
+internal sealed class ConnectionStringValidator(Microsoft.Extensions.Configuration.IConfiguration configuration) : IValidateOptions<DurableEmitterSetup>
+{
+    public ValidateOptionsResult Validate(string? name, DurableEmitterSetup options)
+    {
+        if (options.ConnectionStringName is not { } key)
+        {
+            return ValidateOptionsResult.Success;
+        }
+
+        var value = Microsoft.Extensions.Configuration.ConfigurationExtensions.GetConnectionString(configuration, key);
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return ValidateOptionsResult.Fail($"ConnectionStrings:{key} is missing or empty: the durable emitter's store (UsePostgresConnectionString(\"{key}\")) looked for it in the application's configuration.");
+        }
+
+        try
+        {
+            _ = new Npgsql.NpgsqlConnectionStringBuilder(value);
+            return ValidateOptionsResult.Success;
+        }
+        catch (ArgumentException ex)
+        {
+            // The message names the bad keyword; the value itself (which may hold a password) is not repeated.
+            return ValidateOptionsResult.Fail($"ConnectionStrings:{key} is not a valid PostgreSQL connection string: {ex.Message}");
+        }
+    }
 }
 
 /// <summary>Names a missing store or transport when the host starts.</summary>
@@ -23,7 +54,7 @@ internal sealed class DurableEmitterSetupValidator : IValidateOptions<DurableEmi
 
         if (options.Transport is null)
         {
-            failures.Add("The durable emitter has no transport: call UseGrpcIngress(...) or UseInMemoryTransport(...) on AddDurableEmitter().");
+            failures.Add("The durable emitter has no transport: call UseGrpcIngress(...), UseInMemoryTransport(...), UseTransport<T>() or UseStoreOnly() on AddDurableEmitter().");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

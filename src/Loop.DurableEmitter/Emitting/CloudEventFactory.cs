@@ -47,7 +47,7 @@ internal sealed class CloudEventFactory(TimeProvider timeProvider)
             }
         }
 
-        attrs["datacontenttype"] = new CloudEventAttributeValue { CeString = attributes.DataContentType };
+        attrs["datacontenttype"] = new CloudEventAttributeValue { CeString = attributes.DataContentType ?? ContentTypes.OctetStream };
         if (attributes.DataSchema is { Length: > 0 } schema)
         {
             attrs["dataschema"] = new CloudEventAttributeValue { CeUri = schema };

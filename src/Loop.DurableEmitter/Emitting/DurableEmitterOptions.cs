@@ -60,6 +60,13 @@ public sealed class DurableEmitterOptions
     /// <summary>The default of <see cref="StopTimeout"/>.</summary>
     public static readonly TimeSpan DefaultStopTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Store events and deliver none: for processes that only write into a table a host shares and delivers from
+    /// (<c>UseStoreOnly()</c>). Rows are stored without a lease, so the host's retransmit takes them once they are
+    /// <see cref="RetransmitAfter"/> old; no loop runs here.
+    /// </summary>
+    public bool StoreOnly { get; set; }
+
     /// <summary>Run the retransmit, expiry and purge loops. Turn off in processes that share the host's table (plugins): the host retransmits their rows.</summary>
     public bool RetransmitEnabled { get; set; } = true;
 

@@ -41,6 +41,7 @@ public sealed class DurableEventEmitter : LoopService, IDurableEventEmitter
     /// <param name="logger">The logger.</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when null.</param>
     /// <param name="meterFactory">Creates the <c>Loop.DurableEmitter</c> meter; a private meter when null.</param>
+    /// <param name="observers">Hear each event's delivery outcome.</param>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
     public DurableEventEmitter(
         IDurableEventStore store,
@@ -48,7 +49,8 @@ public sealed class DurableEventEmitter : LoopService, IDurableEventEmitter
         DurableEmitterOptions? options = null,
         ILogger<DurableEventEmitter>? logger = null,
         TimeProvider? timeProvider = null,
-        IMeterFactory? meterFactory = null)
+        IMeterFactory? meterFactory = null,
+        IEnumerable<IDeliveryObserver>? observers = null)
         : base("DurableEmitter")
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -57,7 +59,7 @@ public sealed class DurableEventEmitter : LoopService, IDurableEventEmitter
 
         // A row is leased for RetransmitAfter, and no send may outlast its lease: a transport whose sends may take
         // longer could never send anything.
-        if (transport is BatchingEmitter batching && batching.SendTimeout + EventDelivery.LeaseMargin(_options.RetransmitAfter) >= _options.RetransmitAfter)
+        if (!_options.StoreOnly && transport is BatchingEmitter batching && batching.SendTimeout + EventDelivery.LeaseMargin(_options.RetransmitAfter) >= _options.RetransmitAfter)
         {
             throw new ArgumentException(
                 $"DurableEmitterOptions.RetransmitAfter ({_options.RetransmitAfter}) must exceed the transport's publish timeout ({batching.SendTimeout}) " +
@@ -75,7 +77,7 @@ public sealed class DurableEventEmitter : LoopService, IDurableEventEmitter
         _calls = new StoreCalls(_metrics, _timeProvider, _logger);
         _setup = new StoreSetup(store, _calls, _timeProvider, _logger);
         _persister = new EventPersister(store, _options, _calls, _timeProvider);
-        _delivery = new EventDelivery(store, transport, _calls, _options, _metrics, _timeProvider, _logger);
+        _delivery = new EventDelivery(store, transport, _calls, _options, _metrics, [.. observers ?? []], _timeProvider, _logger);
         _retransmitter = new Retransmitter(store, _delivery, _calls, _options, _metrics, _timeProvider, _logger);
         _maintenance = new QueueMaintenance(store, _calls, _options, _metrics, _logger);
     }
@@ -114,7 +116,8 @@ public sealed class DurableEventEmitter : LoopService, IDurableEventEmitter
             DurableLease lease;
             try
             {
-                lease = await _persister.InsertAsync(payload, leaseUntil, cancellationToken).ConfigureAwait(false);
+                // A store-only process sends nothing, so it holds no lease: the host may take the row as soon as it is due.
+                lease = await _persister.InsertAsync(payload, _options.StoreOnly ? null : leaseUntil, cancellationToken).ConfigureAwait(false);
             }
             catch (System.Threading.Channels.ChannelClosedException)
             {
@@ -131,7 +134,11 @@ public sealed class DurableEventEmitter : LoopService, IDurableEventEmitter
             var elapsed = _timeProvider.GetElapsedTime(started);
             _metrics.Emitted(elapsed, success: true);
             SafeHooks.Invoke(_options.Hooks?.OnEmitInsert, elapsed, null);
-            _delivery.Deliver(cloudEvent, lease, DeliveryPhase.Batch);
+            if (!_options.StoreOnly)
+            {
+                _delivery.Deliver(cloudEvent, lease, DeliveryPhase.Batch);
+            }
+
             return new EmitReceipt(lease.Id, cloudEvent.Id, idempotencyKey);
         }
         finally
@@ -155,7 +162,7 @@ public sealed class DurableEventEmitter : LoopService, IDurableEventEmitter
         await _transport.StartAsync(cancellationToken).ConfigureAwait(false);
         _persister.Start();
         _delivery.Start();
-        if (_options.RetransmitEnabled)
+        if (_options.RetransmitEnabled && !_options.StoreOnly)
         {
             AddLoop("retransmit", _retransmitter.RunAsync, _options.RetransmitInterval);
             if (!_options.DisablePruning)

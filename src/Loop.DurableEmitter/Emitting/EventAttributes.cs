@@ -1,13 +1,16 @@
 namespace Loop.DurableEmitter;
 
-/// <summary>The CloudEvent attributes of one emitted event. <see cref="Source"/> and <see cref="Type"/> are required.</summary>
+/// <summary>
+/// The CloudEvent attributes of one emitted event. <see cref="Source"/> and <see cref="Type"/> are required: leaving one
+/// out does not compile, and an empty one is an <see cref="InvalidEventException"/>.
+/// </summary>
 public sealed record EventAttributes
 {
-    /// <summary>The CloudEvent <c>source</c>: who emitted the event. Required.</summary>
-    public string? Source { get; init; }
+    /// <summary>The CloudEvent <c>source</c>: who emitted the event.</summary>
+    public required string Source { get; init; }
 
-    /// <summary>The CloudEvent <c>type</c>: what happened. Required.</summary>
-    public string? Type { get; init; }
+    /// <summary>The CloudEvent <c>type</c>: what happened.</summary>
+    public required string Type { get; init; }
 
     /// <summary>The <c>subject</c> attribute, when set.</summary>
     public string? Subject { get; init; }
@@ -15,8 +18,11 @@ public sealed record EventAttributes
     /// <summary>The <c>dataschema</c> attribute, also used as the type URL of the protobuf payload.</summary>
     public string? DataSchema { get; init; }
 
-    /// <summary>The <c>datacontenttype</c> attribute.</summary>
-    public string DataContentType { get; init; } = "application/protobuf";
+    /// <summary>
+    /// The <c>datacontenttype</c> attribute. When null it follows the body: <c>application/octet-stream</c> for raw
+    /// bytes, <c>application/json</c> from <c>EmitJsonAsync</c>, <c>application/protobuf</c> for a protobuf message.
+    /// </summary>
+    public string? DataContentType { get; init; }
 
     /// <summary>The <c>time</c> attribute: when the occurrence happened.</summary>
     public DateTimeOffset? Time { get; init; }

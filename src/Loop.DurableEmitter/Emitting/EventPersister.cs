@@ -37,7 +37,7 @@ internal sealed class EventPersister(IDurableEventStore store, DurableEmitterOpt
     /// the lease as stored (a coalesced batch stores the latest lease any of its callers asked for).
     /// </summary>
     /// <exception cref="System.Threading.Channels.ChannelClosedException">The persister is completing.</exception>
-    public async ValueTask<DurableLease> InsertAsync(byte[] payload, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
+    public async ValueTask<DurableLease> InsertAsync(byte[] payload, DateTimeOffset? leaseUntil, CancellationToken cancellationToken)
     {
         if (_inserts is null)
         {
@@ -46,7 +46,7 @@ internal sealed class EventPersister(IDurableEventStore store, DurableEmitterOpt
             {
                 var id = await store.InsertAsync(payload, leaseUntil, cancellationToken).ConfigureAwait(false);
                 calls.Record("insert", timeProvider.GetElapsedTime(started), null);
-                return new DurableLease(id, leaseUntil);
+                return new DurableLease(id, leaseUntil ?? DateTimeOffset.MinValue);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -72,11 +72,14 @@ internal sealed class EventPersister(IDurableEventStore store, DurableEmitterOpt
     private async ValueTask FlushAsync(List<InsertRequest> batch, CancellationToken cancellationToken)
     {
         var payloads = new ReadOnlyMemory<byte>[batch.Count];
-        var leaseUntil = DateTimeOffset.MinValue;
+        DateTimeOffset? leaseUntil = null;
         for (var i = 0; i < payloads.Length; i++)
         {
             payloads[i] = batch[i].Payload;
-            leaseUntil = batch[i].LeaseUntil > leaseUntil ? batch[i].LeaseUntil : leaseUntil;
+            if (batch[i].LeaseUntil is { } until && (leaseUntil is null || until > leaseUntil))
+            {
+                leaseUntil = until;
+            }
         }
 
         var started = timeProvider.GetTimestamp();
@@ -88,7 +91,7 @@ internal sealed class EventPersister(IDurableEventStore store, DurableEmitterOpt
             calls.Record("insert_batch", timeProvider.GetElapsedTime(started), null);
             for (var i = 0; i < ids.Length; i++)
             {
-                batch[i].Result.TrySetResult(new DurableLease(ids[i], leaseUntil));
+                batch[i].Result.TrySetResult(new DurableLease(ids[i], leaseUntil ?? DateTimeOffset.MinValue));
             }
         }
         catch (Exception ex)
@@ -102,11 +105,11 @@ internal sealed class EventPersister(IDurableEventStore store, DurableEmitterOpt
         }
     }
 
-    private sealed class InsertRequest(byte[] payload, DateTimeOffset leaseUntil)
+    private sealed class InsertRequest(byte[] payload, DateTimeOffset? leaseUntil)
     {
         public byte[] Payload { get; } = payload;
 
-        public DateTimeOffset LeaseUntil { get; } = leaseUntil;
+        public DateTimeOffset? LeaseUntil { get; } = leaseUntil;
 
         public TaskCompletionSource<DurableLease> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

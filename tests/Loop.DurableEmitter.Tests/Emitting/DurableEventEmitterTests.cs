@@ -36,7 +36,7 @@ public sealed class DurableEmitterTests
         e.ProtoData.TypeUrl.Should().Be("/schemas/thing");
         e.Attributes["subject"].CeString.Should().Be("order-7");
         e.Attributes["dataschema"].CeUri.Should().Be("/schemas/thing");
-        e.Attributes["datacontenttype"].CeString.Should().Be("application/protobuf");
+        e.Attributes["datacontenttype"].CeString.Should().Be("application/octet-stream", "raw bytes are not labelled protobuf unless the caller says so");
         e.Attributes["time"].CeTimestamp.ToDateTimeOffset().Should().Be(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
         e.Attributes["recordedtime"].CeTimestamp.ToDateTimeOffset().Should().Be(h.Time.GetUtcNow());
         e.Attributes["idempotencykey"].CeString.Should().Be(IdempotencyKey.Compute("svc", "thing.happened", Encoding.UTF8.GetBytes("hello")));
@@ -71,7 +71,8 @@ public sealed class DurableEmitterTests
         await using var h = new EmitterHarness();
         await h.Emitter.StartAsync();
 
-        var emit = () => h.Emitter.EmitAsync(new byte[] { 1 }, new EventAttributes { Source = source, Type = type }).AsTask();
+        // Null at run time is what a caller without nullable checks can still pass.
+        var emit = () => h.Emitter.EmitAsync(new byte[] { 1 }, new EventAttributes { Source = source!, Type = type! }).AsTask();
 
         (await emit.Should().ThrowAsync<InvalidEventException>()).Which.ParamName.Should().Be(attribute);
         (await h.PendingAsync()).Should().Be(0);
