@@ -43,7 +43,7 @@ internal static class BenchEnvironment
         })));
 }
 
-/// <summary>A transport that fails every event at once: Emit benchmarks measure the insert path alone.</summary>
+/// <summary>A transport that fails every event at once. Emit benchmarks run store-only (it is never called): they measure the insert path alone.</summary>
 internal sealed class RefusingTransport : IBatchEmitter
 {
     private static readonly Exception Refused = new InvalidOperationException("delivery is off in this benchmark");

@@ -45,7 +45,7 @@ public class EmitBenchmarks
         await _store.InitializeAsync();
         _body = BenchEnvironment.Body(PayloadBytes);
         _payload = new Events.CloudEvents.CloudEvent { Id = Guid.NewGuid().ToString(), Source = "bench", Type = "bench.event", SpecVersion = "1.0", BinaryData = ByteString.CopyFrom(_body) }.ToByteArray();
-        _emitter = new DurableEventEmitter(_store, new RefusingTransport(), new DurableEmitterOptions { RetransmitEnabled = false, InsertBatchWorkers = BenchKnobs.InsertBatchWorkers });
+        _emitter = new DurableEventEmitter(_store, new RefusingTransport(), new DurableEmitterOptions { StoreOnly = true, InsertBatchWorkers = BenchKnobs.InsertBatchWorkers });
         await _emitter.StartAsync();
     }
 

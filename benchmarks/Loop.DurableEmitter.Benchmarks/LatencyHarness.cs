@@ -37,7 +37,7 @@ internal static class LatencyHarness
                 var store = new PgDurableEventStore(dataSource, new PgDurableEventStoreOptions { TableName = PostgresFixture.UniqueTable(), BatchInsertMode = Mode });
                 await store.InitializeAsync();
                 var body = BenchEnvironment.Body(size);
-                await using var emitter = new DurableEventEmitter(store, new RefusingTransport(), new DurableEmitterOptions { RetransmitEnabled = false, InsertBatchFlushInterval = Linger, InsertBatchWorkers = BenchKnobs.InsertBatchWorkers, InsertBatchSize = BatchSize });
+                await using var emitter = new DurableEventEmitter(store, new RefusingTransport(), new DurableEmitterOptions { StoreOnly = true, InsertBatchFlushInterval = Linger, InsertBatchWorkers = BenchKnobs.InsertBatchWorkers, InsertBatchSize = BatchSize });
                 await emitter.StartAsync();
 
                 // Warm up both paths, then measure.
