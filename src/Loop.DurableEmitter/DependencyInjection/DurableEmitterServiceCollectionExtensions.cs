@@ -221,6 +221,9 @@ public static class DurableEmitterServiceCollectionExtensions
         var services = builder.Services;
         services.Configure<DurableEmitterSetup>(s => s.Transport = "grpc");
         ValidatedOptions.Add(services, Options.Options.DefaultName, section, static (b, s) => b.Bind(s), configure, new GrpcIngressOptionsValidator(), GrpcIngressOptions.Rules);
+        var emitterPath = services.Select(d => d.ImplementationInstance).OfType<PathedOptionsValidator<DurableEmitterOptions>>().FirstOrDefault()?.SectionPath;
+        services.Replace(ServiceDescriptor.Singleton(new LeaseFitsIngressPaths(emitterPath, section?.Path)));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DurableEmitterOptions>, LeaseFitsIngressValidator>());
         services.TryAddSingleton(sp => new GrpcBatchEmitter(
             sp.GetRequiredService<IOptions<GrpcIngressOptions>>().Value,
             sp.GetService<IIngressHeaderProvider>(),

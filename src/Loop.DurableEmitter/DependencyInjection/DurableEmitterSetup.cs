@@ -60,3 +60,44 @@ internal sealed class DurableEmitterSetupValidator : IValidateOptions<DurableEmi
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }
+
+/// <summary>
+/// When the host starts: a row's lease (<see cref="DurableEmitterOptions.RetransmitAfter"/>) must exceed the ingress's
+/// publish timeout, or no send could ever fit in it. Both values are named by where they were set.
+/// </summary>
+internal sealed class LeaseFitsIngressValidator(IServiceProvider services, LeaseFitsIngressPaths paths) : IValidateOptions<DurableEmitterOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DurableEmitterOptions options)
+    {
+        if (options.StoreOnly)
+        {
+            return ValidateOptionsResult.Success;
+        }
+
+        GrpcIngressOptions ingress;
+        try
+        {
+            ingress = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<IOptions<GrpcIngressOptions>>(services).Value;
+        }
+        catch (OptionsValidationException)
+        {
+            // The ingress options report their own errors.
+            return ValidateOptionsResult.Success;
+        }
+
+        var margin = EventDelivery.LeaseMargin(options.RetransmitAfter);
+        if (ingress.PublishTimeout + margin < options.RetransmitAfter)
+        {
+            return ValidateOptionsResult.Success;
+        }
+
+        var lease = paths.Emitter is null ? "DurableEmitterOptions.RetransmitAfter" : $"{paths.Emitter}:RetransmitAfter";
+        var timeout = paths.Ingress is null ? "GrpcIngressOptions.PublishTimeout" : $"{paths.Ingress}:PublishTimeout";
+        return ValidateOptionsResult.Fail(
+            $"{lease} ({options.RetransmitAfter}) must exceed the ingress's PublishTimeout ({ingress.PublishTimeout}, {timeout}) by more than " +
+            $"{margin.TotalMilliseconds} ms: a row is leased to its sender for RetransmitAfter, and a send may not outlast the lease");
+    }
+}
+
+/// <summary>Where the emitter's and the ingress's options were bound from (null when set in code), for the lease check's message.</summary>
+internal sealed record LeaseFitsIngressPaths(string? Emitter, string? Ingress);

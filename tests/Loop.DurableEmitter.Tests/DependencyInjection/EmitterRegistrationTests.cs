@@ -35,6 +35,24 @@ public sealed class EmitterRegistrationTests(SharedPostgres pg)
     }
 
     [Fact]
+    public async Task A_lease_no_longer_than_the_ingress_publish_timeout_fails_the_start_as_a_validation_error_naming_both()
+    {
+        using var host = Build(b =>
+        {
+            b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Loop:Emitter:RetransmitAfter"] = "00:00:05",
+                ["Loop:Emitter:Ingress:Endpoint"] = "127.0.0.1:9",
+                ["Loop:Emitter:Ingress:PublishTimeout"] = "00:00:05",
+            });
+            b.Services.AddDurableEmitter(b.Configuration.GetSection("Loop:Emitter")).UseInMemoryStore().UseGrpcIngress(b.Configuration.GetSection("Loop:Emitter:Ingress"));
+        });
+
+        var error = (await host.Invoking(h => h.StartAsync()).Should().ThrowAsync<OptionsValidationException>()).Which;
+        error.Message.Should().Contain("Loop:Emitter:RetransmitAfter (00:00:05) must exceed the ingress's PublishTimeout (00:00:05, Loop:Emitter:Ingress:PublishTimeout)");
+    }
+
+    [Fact]
     public async Task The_applications_own_data_source_is_used_and_the_interface_is_injectable()
     {
         await using var ingress = await TestIngress.StartAsync();
