@@ -49,4 +49,34 @@ public sealed class PgQueryPlanTests(SharedPostgres pg)
         // And the marks still land: the 100 pending rows are marked, the 2,900 already delivered are not counted again.
         (await store.MarkDeliveredBatchAsync(ids)).Should().Be(100);
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_delivery_mark_commits_without_waiting_for_its_wal_flush_and_only_its_own_transaction_does(bool deleteOnDelivery)
+    {
+        var options = new PgDurableEventStoreOptions { TableName = PostgresFixture.UniqueTable(), DeleteOnDelivery = deleteOnDelivery };
+        var store = new PgDurableEventStore(pg.Fixture.DataSource, options);
+        await store.InitializeAsync();
+        var ids = await store.InsertBatchAsync([new byte[8], new byte[8]], null);
+
+        await using var connection = await pg.Fixture.DataSource.OpenConnectionAsync();
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            await using var mark = new NpgsqlCommand(new PgSqlText(options).MarkDelivered, connection, transaction);
+            mark.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids });
+            if (!deleteOnDelivery)
+            {
+                mark.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = TimeProvider.System.GetUtcNow() });
+            }
+
+            (await mark.ExecuteNonQueryAsync()).Should().Be(2);
+            await using var setting = new NpgsqlCommand("SELECT current_setting('synchronous_commit')", connection, transaction);
+            (await setting.ExecuteScalarAsync()).Should().Be("off", "the mark's transaction commits asynchronously");
+            await transaction.CommitAsync();
+        }
+
+        await using var after = new NpgsqlCommand("SELECT current_setting('synchronous_commit')", connection);
+        (await after.ExecuteScalarAsync()).Should().Be("on", "emits on the same pooled connection still wait for their flush");
+    }
 }
