@@ -130,8 +130,10 @@ public abstract partial class BatchingEmitter : IBatchEmitter, IAsyncDisposable
     protected bool LeaseEnds(QueuedEvent item)
     {
         ArgumentNullException.ThrowIfNull(item);
-        return TimeProvider.GetUtcNow() + SendTimeout > item.SendBy;
+        return LeaseEnds(item, TimeProvider.GetUtcNow());
     }
+
+    private bool LeaseEnds(QueuedEvent item, DateTimeOffset now) => now + SendTimeout > item.SendBy;
 
     /// <summary>
     /// Records a failed send call (the whole call: refused, unavailable, timed out), so that an outage is logged as a
@@ -229,14 +231,16 @@ public abstract partial class BatchingEmitter : IBatchEmitter, IAsyncDisposable
         try
         {
             // Events that waited past their send deadline go back unsent: their rows are someone else's to send soon.
-            if (Array.Exists(batch, LeaseEnds))
+            // Decided at one instant, so that each event is either sent or handed back, never neither.
+            var now = TimeProvider.GetUtcNow();
+            if (Array.Exists(batch, e => LeaseEnds(e, now)))
             {
-                foreach (var late in batch.Where(LeaseEnds))
+                foreach (var late in batch.Where(e => LeaseEnds(e, now)))
                 {
                     Report(late, new DeliveryLeaseEndedException(late.Event.Id));
                 }
 
-                batch = [.. batch.Where(e => !LeaseEnds(e))];
+                batch = [.. batch.Where(e => !LeaseEnds(e, now))];
                 if (batch.Length == 0)
                 {
                     return;
