@@ -35,7 +35,8 @@ internal sealed class EventDelivery(
     internal static readonly TimeSpan RefusalQuietPeriod = TimeSpan.FromSeconds(10);
 
     private readonly Loop.Telemetry.OutageTracker _refusals = new(timeProvider, RefusalLogInterval, RefusalQuietPeriod);
-    private readonly Loop.Telemetry.OutageTracker _sends = new(timeProvider, RefusalLogInterval);
+    // Read by the health check only (nothing is logged from it: the transport logs its own outages).
+    private readonly Loop.Telemetry.OutageTracker _sends = new(timeProvider, TimeSpan.MaxValue);
     private readonly IEventPublisher? _fallback = options.FallbackEnabled ? transport as IEventPublisher : null;
     private readonly ConcurrentDictionary<long, byte> _inFlight = new();
     private readonly ConcurrentDictionary<Task, byte> _fallbacks = new();
@@ -47,6 +48,17 @@ internal sealed class EventDelivery(
     /// caller's cancellation to reach the ingress, and for clocks that differ a little between hosts).
     /// </summary>
     public static TimeSpan LeaseMargin(TimeSpan lease) => TimeSpan.FromTicks(Math.Min(TimeSpan.TicksPerSecond, lease.Ticks / 10));
+
+    /// <summary>
+    /// The rule that a row's lease leaves room for a whole send: null when <paramref name="lease"/> exceeds
+    /// <paramref name="sendTimeout"/> by more than the margin, else the error, naming the lease as
+    /// <paramref name="leaseName"/> and the timeout as <paramref name="timeoutText"/>.
+    /// </summary>
+    public static string? LeaseTooShort(TimeSpan lease, TimeSpan sendTimeout, string leaseName, string timeoutText) =>
+        sendTimeout + LeaseMargin(lease) < lease
+            ? null
+            : $"{leaseName} ({lease}) must exceed {timeoutText} by more than {LeaseMargin(lease).TotalMilliseconds} ms: " +
+              "a row is leased to its sender for RetransmitAfter, and a send may not outlast the lease";
 
     /// <summary>Events queued and not yet settled.</summary>
     public int InFlight => _inFlight.Count;
@@ -144,18 +156,17 @@ internal sealed class EventDelivery(
         if (error is null)
         {
             _sends.Succeed();
+            MarkDelivered(id);
+            return;
         }
-        else if (error is not DeliveryLeaseEndedException)
+
+        if (error is not DeliveryLeaseEndedException)
         {
             // Lease ends are the emitter's own doing (a long buffer), not the ingress failing.
             _sends.Fail(error.Message);
         }
 
-        if (error is null)
-        {
-            MarkDelivered(id);
-        }
-        else if (_fallback is not null && phase != DeliveryPhase.Fallback && error is not DeliveryLeaseEndedException
+        if (_fallback is not null && phase != DeliveryPhase.Fallback && error is not DeliveryLeaseEndedException
                  && SendWithin(lease) > options.PublishTimeout)
         {
             var fallback = FallbackAsync(cloudEvent, lease);

@@ -75,15 +75,8 @@ public static class DurableEmitterServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        var services = builder.Services;
-        services.Configure<DurableEmitterSetup>(s => s.Store = "postgres");
-        ValidatedOptions.Add(services, Options.Options.DefaultName, null, static (b, s) => b.Bind(s), configure, new PgDurableEventStoreOptionsValidator(), PgDurableEventStoreOptions.Rules);
-        services.TryAddKeyedSingleton(nameof(DurableEventEmitter), (_, _) => NpgsqlDataSource.Create(connectionString));
-        services.Replace(ServiceDescriptor.Singleton<IDurableEventStore>(sp => new PgDurableEventStore(
-            sp.GetRequiredKeyedService<NpgsqlDataSource>(nameof(DurableEventEmitter)),
-            sp.GetRequiredService<IOptions<PgDurableEventStoreOptions>>().Value,
-            sp.GetRequiredService<TimeProvider>())));
-        return builder;
+        builder.Services.TryAddKeyedSingleton(nameof(DurableEventEmitter), (_, _) => NpgsqlDataSource.Create(connectionString));
+        return UsePostgresDataSource(builder, sp => sp.GetRequiredKeyedService<NpgsqlDataSource>(nameof(DurableEventEmitter)), configure);
     }
 
     /// <summary>

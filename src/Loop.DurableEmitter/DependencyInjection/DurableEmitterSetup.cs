@@ -85,17 +85,11 @@ internal sealed class LeaseFitsIngressValidator(IServiceProvider services, Lease
             return ValidateOptionsResult.Success;
         }
 
-        var margin = EventDelivery.LeaseMargin(options.RetransmitAfter);
-        if (ingress.PublishTimeout + margin < options.RetransmitAfter)
-        {
-            return ValidateOptionsResult.Success;
-        }
-
         var lease = paths.Emitter is null ? "DurableEmitterOptions.RetransmitAfter" : $"{paths.Emitter}:RetransmitAfter";
         var timeout = paths.Ingress is null ? "GrpcIngressOptions.PublishTimeout" : $"{paths.Ingress}:PublishTimeout";
-        return ValidateOptionsResult.Fail(
-            $"{lease} ({options.RetransmitAfter}) must exceed the ingress's PublishTimeout ({ingress.PublishTimeout}, {timeout}) by more than " +
-            $"{margin.TotalMilliseconds} ms: a row is leased to its sender for RetransmitAfter, and a send may not outlast the lease");
+        return EventDelivery.LeaseTooShort(options.RetransmitAfter, ingress.PublishTimeout, lease, $"the ingress's PublishTimeout ({ingress.PublishTimeout}, {timeout})") is { } tooShort
+            ? ValidateOptionsResult.Fail(tooShort)
+            : ValidateOptionsResult.Success;
     }
 }
 

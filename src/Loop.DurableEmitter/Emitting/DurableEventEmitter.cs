@@ -59,12 +59,10 @@ public sealed class DurableEventEmitter : LoopService, IDurableEventEmitter
 
         // A row is leased for RetransmitAfter, and no send may outlast its lease: a transport whose sends may take
         // longer could never send anything.
-        if (!_options.StoreOnly && transport is BatchingEmitter batching && batching.SendTimeout + EventDelivery.LeaseMargin(_options.RetransmitAfter) >= _options.RetransmitAfter)
+        if (!_options.StoreOnly && transport is BatchingEmitter batching
+            && EventDelivery.LeaseTooShort(_options.RetransmitAfter, batching.SendTimeout, "DurableEmitterOptions.RetransmitAfter", $"the transport's publish timeout ({batching.SendTimeout})") is { } tooShort)
         {
-            throw new ArgumentException(
-                $"DurableEmitterOptions.RetransmitAfter ({_options.RetransmitAfter}) must exceed the transport's publish timeout ({batching.SendTimeout}) " +
-                $"by more than {EventDelivery.LeaseMargin(_options.RetransmitAfter).TotalMilliseconds} ms: a row is leased to its sender for RetransmitAfter, and a send may not outlast the lease",
-                nameof(options));
+            throw new ArgumentException(tooShort, nameof(options));
         }
 
         _store = store;
