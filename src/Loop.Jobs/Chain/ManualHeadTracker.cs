@@ -1,0 +1,143 @@
+namespace Loop.Jobs;
+
+/// <summary>
+/// A head tracker set by code (<see cref="SetHeadAsync"/>, <see cref="ConnectAsync"/>, <see cref="DisconnectAsync"/>):
+/// for hosts that learn heads some other way, and for tests. Keeps only heads later than the one held, and tells its
+/// trackables in order, one call at a time.
+/// </summary>
+public sealed class ManualHeadTracker : IHeadTracker
+{
+    private readonly SemaphoreSlim _notify = new(1, 1);
+    private readonly Lock _gate = new();
+    private readonly List<IHeadTrackable> _trackables = [];
+    private Head? _head;
+    private bool _connected;
+
+    /// <summary>Creates a tracker, connected or not, with an optional first head.</summary>
+    public ManualHeadTracker(bool connected = true, Head? head = null)
+    {
+        _connected = connected;
+        _head = head;
+    }
+
+    /// <inheritdoc />
+    public Head? Head
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _head;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public bool Connected
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _connected;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public IDisposable Register(IHeadTrackable trackable)
+    {
+        ArgumentNullException.ThrowIfNull(trackable);
+        lock (_gate)
+        {
+            _trackables.Add(trackable);
+        }
+
+        return new Registration(this, trackable);
+    }
+
+    /// <summary>Sets the head when it is later than the one held, and tells the trackables; returns whether it was later.</summary>
+    public async Task<bool> SetHeadAsync(Head head, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(head);
+        await _notify.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            lock (_gate)
+            {
+                if (_head is not null && head.Number <= _head.Number)
+                {
+                    return false;
+                }
+
+                _head = head;
+            }
+
+            foreach (var trackable in Snapshot())
+            {
+                await trackable.OnNewHeadAsync(head, cancellationToken).ConfigureAwait(false);
+            }
+
+            return true;
+        }
+        finally
+        {
+            _notify.Release();
+        }
+    }
+
+    /// <summary>Marks the tracker connected and tells the trackables.</summary>
+    public Task ConnectAsync(CancellationToken cancellationToken = default) =>
+        SetConnectedAsync(true, cancellationToken);
+
+    /// <summary>Marks the tracker disconnected and tells the trackables.</summary>
+    public Task DisconnectAsync(CancellationToken cancellationToken = default) =>
+        SetConnectedAsync(false, cancellationToken);
+
+    private async Task SetConnectedAsync(bool connected, CancellationToken cancellationToken)
+    {
+        await _notify.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Head? head;
+            lock (_gate)
+            {
+                if (_connected == connected)
+                {
+                    return;
+                }
+
+                _connected = connected;
+                head = _head;
+            }
+
+            foreach (var trackable in Snapshot())
+            {
+                await (connected ? trackable.ConnectAsync(head, cancellationToken) : trackable.DisconnectAsync(cancellationToken)).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _notify.Release();
+        }
+    }
+
+    private List<IHeadTrackable> Snapshot()
+    {
+        lock (_gate)
+        {
+            return [.. _trackables];
+        }
+    }
+
+    private sealed class Registration(ManualHeadTracker tracker, IHeadTrackable trackable) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (tracker._gate)
+            {
+                tracker._trackables.Remove(trackable);
+            }
+        }
+    }
+}

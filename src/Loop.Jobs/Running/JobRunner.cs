@@ -1,0 +1,217 @@
+using System.Collections.Concurrent;
+using Loop.Jobs.Telemetry;
+using Loop.Services;
+using Loop.Telemetry;
+using Microsoft.Extensions.Logging;
+
+namespace Loop.Jobs.Running;
+
+/// <summary>
+/// Takes ready runs from the store and executes them, up to <see cref="LoopJobsOptions.MaxConcurrentRuns"/> at once.
+/// The store hands out only the first unfinished run of each job, so the runs of a job execute one at a time in the order
+/// they were created, and a parked run holds back the later ones. Woken when a run is created or resumed here, when a
+/// run finishes, when a sleeping run is due, on every new head, and every <see cref="LoopJobsOptions.PollInterval"/>
+/// (work made ready by other hosts, leases run out).
+/// </summary>
+internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
+{
+    private readonly IJobStore _store;
+    private readonly RunExecutor _executor;
+    private readonly IHeadTracker? _heads;
+    private readonly LoopJobsOptions _options;
+    private readonly string _hostId;
+    private readonly TimeProvider _clock;
+    private readonly JobsMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly SleeperTask _dispatch;
+    private readonly ConcurrentDictionary<Guid, Task> _active = new();
+    private readonly ConcurrentDictionary<string, JobSpec> _jobs = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly OutageTracker _storeOutage;
+    private readonly Lock _gate = new();
+    private ITimer? _wakeTimer;
+    private DateTimeOffset? _wakeAt;
+    private long _lastCount;
+
+    public JobRunner(IJobStore store, RunExecutor executor, IHeadTracker? heads, LoopJobsOptions options, string hostId, TimeProvider clock, JobsMetrics metrics, ILogger logger)
+    {
+        _store = store;
+        _executor = executor;
+        _heads = heads;
+        _options = options;
+        _hostId = hostId;
+        _clock = clock;
+        _metrics = metrics;
+        _logger = logger;
+        _storeOutage = new OutageTracker(clock, TimeSpan.FromMinutes(1));
+        _dispatch = new SleeperTask("Loop.Jobs.Dispatch", DispatchAsync, options.PollInterval, clock, logger);
+    }
+
+    /// <summary>Why the store is failing, while it is.</summary>
+    public string? StoreProblem => _storeOutage.Ongoing ? _storeOutage.LastError : null;
+
+    /// <summary>Runs executing in this host now.</summary>
+    public int Executing => _active.Count;
+
+    public void Start() => _dispatch.Start();
+
+    public void WakeUp() => _dispatch.WakeUp();
+
+    public void Forget(string jobId) => _jobs.TryRemove(jobId, out _);
+
+    public Task ConnectAsync(Head? head, CancellationToken cancellationToken) => ResumeConnectingAsync(cancellationToken);
+
+    public Task DisconnectAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task OnNewHeadAsync(Head head, CancellationToken cancellationToken)
+    {
+        _dispatch.WakeUp();
+        return Task.CompletedTask;
+    }
+
+    public async Task<int> ResumeConnectingAsync(CancellationToken cancellationToken)
+    {
+        var resumed = await _store.ResumeConnectingRunsAsync(cancellationToken).ConfigureAwait(false);
+        if (resumed > 0)
+        {
+            JobsLog.ConnectingResumed(_logger, resumed);
+            _dispatch.WakeUp();
+        }
+
+        return resumed;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _dispatch.DisposeAsync().ConfigureAwait(false);
+        lock (_gate)
+        {
+            _wakeTimer?.Dispose();
+        }
+
+        await Task.WhenAll(_active.Values).ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private async ValueTask DispatchAsync(CancellationToken cancellationToken)
+    {
+        var free = _options.MaxConcurrentRuns - _active.Count;
+        IReadOnlyList<JobRun> claimed = [];
+        try
+        {
+            if (free > 0)
+            {
+                var now = _clock.GetUtcNow();
+                claimed = await _store.ClaimRunsAsync(_hostId, now, now + _options.RunLease, _heads?.Head?.Number, free, cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var run in claimed)
+            {
+                var job = await JobAsync(run.JobId, cancellationToken).ConfigureAwait(false);
+                _active[run.Id] = ExecuteAsync(run, job);
+            }
+
+            await ArmWakeAsync(cancellationToken).ConfigureAwait(false);
+            await CountAsync(cancellationToken).ConfigureAwait(false);
+            if (_storeOutage.Succeed() is { } outage)
+            {
+                JobsLog.StoreBack(_logger, outage.Failures, outage.Duration);
+            }
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            switch (_storeOutage.Fail(ex.Message))
+            {
+                case OutageStep.Started:
+                    JobsLog.StoreFailing(_logger, "claim", ex.Message);
+                    break;
+                case OutageStep.Ongoing:
+                    JobsLog.StoreStillFailing(_logger, _storeOutage.Failures, _storeOutage.Duration, ex.Message);
+                    break;
+            }
+        }
+    }
+
+    private async Task ExecuteAsync(JobRun run, JobSpec? job)
+    {
+        await Task.Yield();
+        try
+        {
+            await _executor.ExecuteAsync(run, job, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The store failed mid-run: the lease runs out and a host takes the run again from its last checkpoint.
+            if (_storeOutage.Fail(ex.Message) == OutageStep.Started)
+            {
+                JobsLog.StoreFailing(_logger, "run " + run.Id, ex.Message);
+            }
+        }
+        finally
+        {
+            _active.TryRemove(run.Id, out _);
+            if (!_stopping.IsCancellationRequested)
+            {
+                _dispatch.WakeUp();
+            }
+        }
+    }
+
+    private async ValueTask<JobSpec?> JobAsync(string jobId, CancellationToken cancellationToken)
+    {
+        if (_jobs.TryGetValue(jobId, out var job))
+        {
+            return job;
+        }
+
+        job = await _store.GetJobAsync(jobId, cancellationToken).ConfigureAwait(false);
+        if (job is not null)
+        {
+            _jobs[jobId] = job;
+        }
+
+        return job;
+    }
+
+    // A one-shot timer at the earliest sleeping run's wake time, so a sleeper wakes on time rather than at the next poll.
+    private async Task ArmWakeAsync(CancellationToken cancellationToken)
+    {
+        var next = await _store.GetNextWakeAsync(cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            if (next is null || next == _wakeAt || _stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            _wakeTimer?.Dispose();
+            _wakeAt = next;
+            var due = next.Value - _clock.GetUtcNow();
+            _wakeTimer = _clock.CreateTimer(static s => ((JobRunner)s!).WakeFromTimer(), this, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void WakeFromTimer()
+    {
+        lock (_gate)
+        {
+            _wakeAt = null;
+        }
+
+        _dispatch.WakeUp();
+    }
+
+    // The runs-by-status gauge, refreshed at most every ten polls.
+    private async Task CountAsync(CancellationToken cancellationToken)
+    {
+        var now = _clock.GetTimestamp();
+        if (_lastCount != 0 && _clock.GetElapsedTime(_lastCount, now) < _options.PollInterval * 10)
+        {
+            return;
+        }
+
+        _lastCount = now;
+        _metrics.RunsByStatus(await _store.CountRunsAsync(cancellationToken).ConfigureAwait(false));
+    }
+}

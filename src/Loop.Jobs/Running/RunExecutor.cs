@@ -1,0 +1,181 @@
+using System.Text.Json.Nodes;
+using Loop.Jobs.Tasks.Bridges;
+using Loop.Jobs.Tasks.BuiltIn;
+using Loop.Jobs.Telemetry;
+using Loop.Jobs.Validation;
+using Microsoft.Extensions.Logging;
+
+namespace Loop.Jobs.Running;
+
+/// <summary>
+/// Executes one claimed run from its first task not completed: checks confirmations, runs each task, writes each
+/// completed task (a checkpoint that also renews the lease), and parks the run when a task is pending or finishes it.
+/// </summary>
+internal sealed class RunExecutor(
+    BridgeDirectory bridges,
+    RunWriter writer,
+    TypeRegistry<IJobTask> tasks,
+    JobsHttp http,
+    IHeadTracker? heads,
+    LoopJobsOptions options,
+    TimeProvider clock,
+    JobsMetrics metrics,
+    ILogger logger)
+{
+    public async Task ExecuteAsync(JobRun run, JobSpec? job, CancellationToken stopping)
+    {
+        if (job is null)
+        {
+            await FinishAsync(run, RunStatus.Errored, $"job {run.JobId} does not exist").ConfigureAwait(false);
+            return;
+        }
+
+        if (run.Status == RunStatus.PendingSleep)
+        {
+            // A sleep task completes when its run wakes, with its input as its output.
+            Complete(run, job.Tasks[run.TaskIndex], run.Data);
+        }
+
+        run.Status = RunStatus.InProgress;
+        run.SleepUntil = null;
+        run.WaitForHeight = null;
+        run.PendingBridge = null;
+        while (run.TaskIndex < job.Tasks.Count)
+        {
+            var spec = job.Tasks[run.TaskIndex];
+            var type = tasks.Find(spec.Type);
+            var bridge = type is null ? await bridges.FindAsync(spec.Type, stopping).ConfigureAwait(false) : null;
+            if (type is null && bridge is null)
+            {
+                await FinishAsync(run, RunStatus.Errored, $"task {run.TaskIndex}: the task type '{spec.Type}' is no longer known (a task type or bridge removed since the job was added)").ConfigureAwait(false);
+                return;
+            }
+
+            var needed = Math.Max(job.MinConfirmations, Math.Max(spec.Confirmations ?? 0, bridge?.Confirmations ?? 0));
+            if (needed > 0)
+            {
+                var head = heads?.Connected == true ? heads.Head : null;
+                if (head is null)
+                {
+                    await ParkAsync(run, RunStatus.PendingConnection).ConfigureAwait(false);
+                    return;
+                }
+
+                run.CreationHeight ??= head.Number;
+                if (head.Number < run.CreationHeight + needed)
+                {
+                    run.WaitForHeight = run.CreationHeight + needed;
+                    await ParkAsync(run, RunStatus.PendingConfirmations).ConfigureAwait(false);
+                    return;
+                }
+            }
+
+            var context = new TaskContext(job, run, spec, clock);
+            TaskResult result;
+            try
+            {
+                result = type is not null
+                    ? await type.RunAsync(context, stopping).ConfigureAwait(false)
+                    : await new BridgeTask(bridge!, http, options.ResponseBaseUrl).RunAsync(context, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                // The host is stopping: hand the run back as it was, so that the next host (or this one on restart)
+                // runs this task again without waiting for the lease to run out.
+                run.Owner = null;
+                run.LeaseUntil = null;
+                await writer.WriteAsync(run).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex)
+            {
+                result = TaskResult.Errored($"{spec.Type}: {ex.GetType().Name}: {ex.Message}");
+            }
+
+            switch (result.Outcome)
+            {
+                case TaskOutcome.Completed:
+                    Complete(run, spec, result.Output);
+                    if (run.TaskIndex < job.Tasks.Count && !await CheckpointAsync(run).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    break;
+                case TaskOutcome.Errored:
+                    JobsLog.TaskFailed(logger, run.TaskIndex, spec.Type, run.Id, run.JobId, result.Error!);
+                    run.Results.Add(new TaskRunResult(run.TaskIndex, spec.Type, false, null, result.Error, clock.GetUtcNow()));
+                    await FinishAsync(run, RunStatus.Errored, $"task {run.TaskIndex} ({spec.Type}): {result.Error}").ConfigureAwait(false);
+                    return;
+                case TaskOutcome.PendingExternal:
+                    run.PendingBridge = bridge?.Name ?? spec.Type;
+                    await ParkAsync(run, RunStatus.PendingBridge).ConfigureAwait(false);
+                    return;
+                case TaskOutcome.Sleep when result.Until > clock.GetUtcNow():
+                    run.SleepUntil = result.Until;
+                    await ParkAsync(run, RunStatus.PendingSleep).ConfigureAwait(false);
+                    return;
+                case TaskOutcome.Sleep:
+                    Complete(run, spec, run.Data);
+                    break;
+                case TaskOutcome.PendingConnection:
+                    run.Error = result.Error;
+                    await ParkAsync(run, RunStatus.PendingConnection).ConfigureAwait(false);
+                    return;
+            }
+        }
+
+        await FinishAsync(run, RunStatus.Completed, null).ConfigureAwait(false);
+    }
+
+    /// <summary>Records a completed task: its output becomes the run's data and the next task's input.</summary>
+    public void Complete(JobRun run, TaskSpec spec, JsonNode? output)
+    {
+        run.Results.Add(new TaskRunResult(run.TaskIndex, spec.Type, true, output?.DeepClone(), null, clock.GetUtcNow()));
+        run.Data = output;
+        run.TaskIndex++;
+        run.Error = null;
+    }
+
+    private async Task<bool> CheckpointAsync(JobRun run)
+    {
+        run.LeaseUntil = clock.GetUtcNow() + options.RunLease;
+        return await WriteOrLoseAsync(run).ConfigureAwait(false);
+    }
+
+    private async Task ParkAsync(JobRun run, RunStatus status)
+    {
+        run.Status = status;
+        run.Owner = null;
+        run.LeaseUntil = null;
+        if (await WriteOrLoseAsync(run).ConfigureAwait(false))
+        {
+            JobsLog.RunParked(logger, run.Id, run.JobId, status.ToName(), run.TaskIndex);
+        }
+    }
+
+    private async Task FinishAsync(JobRun run, RunStatus status, string? error)
+    {
+        run.Status = status;
+        run.Error = error;
+        run.FinishedAt = clock.GetUtcNow();
+        run.Owner = null;
+        run.LeaseUntil = null;
+        if (await WriteOrLoseAsync(run).ConfigureAwait(false))
+        {
+            metrics.Finished(run, run.FinishedAt.Value - run.CreatedAt);
+            JobsLog.RunFinished(logger, run.Id, run.JobId, status.ToName(), run.Results.Count, error is null ? string.Empty : ": " + error);
+        }
+    }
+
+    private async Task<bool> WriteOrLoseAsync(JobRun run)
+    {
+        if (await writer.WriteAsync(run).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        JobsLog.RunLost(logger, run.Id, run.JobId);
+        return false;
+    }
+}

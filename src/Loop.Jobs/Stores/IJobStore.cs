@@ -1,0 +1,77 @@
+namespace Loop.Jobs;
+
+/// <summary>
+/// Where jobs, runs, task results, bridges and initiator fires are kept. Two implementations ship (PostgreSQL and memory)
+/// and pass one contract test suite. Every run update is a compare-and-swap on <see cref="JobRun.Version"/>, so two
+/// hosts never both advance one run.
+/// </summary>
+public interface IJobStore
+{
+    /// <summary>Creates (or migrates) the store's tables. Idempotent; safe from many hosts at once.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Adds a job. Fails with <see cref="JobValidationException"/> when its id is taken.</summary>
+    Task AddJobAsync(JobSpec job, CancellationToken cancellationToken);
+
+    /// <summary>The job with <paramref name="jobId"/>, archived or not, or null.</summary>
+    Task<JobSpec?> GetJobAsync(string jobId, CancellationToken cancellationToken);
+
+    /// <summary>Every job not archived.</summary>
+    Task<IReadOnlyList<JobSpec>> ListActiveJobsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Marks a job archived at <paramref name="at"/>; false when there is no such job.</summary>
+    Task<bool> ArchiveJobAsync(string jobId, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>Adds a bridge (its incoming token already hashed). Fails with <see cref="JobValidationException"/> when its name is taken.</summary>
+    Task AddBridgeAsync(StoredBridge bridge, CancellationToken cancellationToken);
+
+    /// <summary>The bridge named <paramref name="name"/>, or null.</summary>
+    Task<StoredBridge?> GetBridgeAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Every bridge.</summary>
+    Task<IReadOnlyList<StoredBridge>> ListBridgesAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Creates <paramref name="run"/> (assigning its <see cref="JobRun.Sequence"/>). With a <paramref name="fire"/>, the
+    /// run is created only if that fire was not recorded before (by any host), and the fire is recorded with it in one
+    /// transaction: a cron or run-at fire starts one run across all hosts. Returns false when the fire was taken or the job
+    /// is archived or gone (checked in the same transaction).
+    /// </summary>
+    Task<bool> CreateRunAsync(JobRun run, InitiatorFire? fire, CancellationToken cancellationToken);
+
+    /// <summary>The latest fire recorded for initiator <paramref name="initiatorIndex"/> of a job, or null.</summary>
+    Task<DateTimeOffset?> GetLastFireAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken);
+
+    /// <summary>The run, or null.</summary>
+    Task<JobRun?> GetRunAsync(Guid runId, CancellationToken cancellationToken);
+
+    /// <summary>The runs of a job, in order.</summary>
+    Task<IReadOnlyList<JobRun>> ListRunsAsync(string jobId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes up to <paramref name="limit"/> runs ready to execute for <paramref name="owner"/> until
+    /// <paramref name="leaseUntil"/>: each the first unfinished run of its job, not leased by a live owner, and in
+    /// progress, or asleep until no later than <paramref name="now"/>, or waiting for a height no greater than
+    /// <paramref name="height"/>. Runs of an archived job are taken as usual.
+    /// </summary>
+    Task<IReadOnlyList<JobRun>> ClaimRunsAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, long? height, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes each run's state if its stored <see cref="JobRun.Version"/> still equals the one in the run, and then
+    /// increments the version in the run; returns, per run, whether it was written (false: another host or call
+    /// changed it first).
+    /// </summary>
+    Task<IReadOnlyList<bool>> UpdateRunsAsync(IReadOnlyList<JobRun> runs, CancellationToken cancellationToken);
+
+    /// <summary>Moves every run pending a connection back to in progress; returns how many.</summary>
+    Task<int> ResumeConnectingRunsAsync(CancellationToken cancellationToken);
+
+    /// <summary>The earliest wake time of a sleeping run, or null.</summary>
+    Task<DateTimeOffset?> GetNextWakeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Runs by status.</summary>
+    Task<IReadOnlyDictionary<RunStatus, long>> CountRunsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Deletes up to <paramref name="limit"/> finished runs that finished before <paramref name="before"/> (and fires older than it, but each initiator's latest); returns how many runs.</summary>
+    Task<int> DeleteFinishedRunsAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken);
+}

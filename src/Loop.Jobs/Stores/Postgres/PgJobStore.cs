@@ -1,0 +1,355 @@
+using System.Text.Json.Nodes;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Loop.Jobs.Stores.Postgres;
+
+/// <summary>
+/// The job store in PostgreSQL: tables created and versioned at start; runs claimed with <c>FOR UPDATE SKIP LOCKED</c>
+/// and a lease, so hosts sharing the database each execute different runs; initiator fires recorded with their run in
+/// one statement, so a fire starts one run across all hosts.
+/// </summary>
+public sealed class PgJobStore : IJobStore
+{
+    private const string Columns = "id, seq, job_id, status, initiator, created_at, creation_height, input, task_index, data, error, sleep_until, wait_height, pending_bridge, finished_at, results, owner, lease_until, version";
+    private const string Open = "status NOT IN ('completed', 'errored', 'cancelled')";
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly PgJobTables _t;
+
+    /// <summary>Creates the store on <paramref name="dataSource"/> (owned by the caller).</summary>
+    public PgJobStore(NpgsqlDataSource dataSource, PgJobStoreOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        _dataSource = dataSource;
+        _t = new PgJobTables(Loop.Options.OptionsCheck.Require(options ?? new PgJobStoreOptions(), string.Empty, new PgJobStoreOptionsValidator(), PgJobStoreOptions.Rules));
+    }
+
+    /// <inheritdoc />
+    public Task InitializeAsync(CancellationToken cancellationToken) => PgJobSchema.EnsureAsync(_dataSource, _t, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task AddJobAsync(JobSpec job, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"INSERT INTO {_t.Jobs} (id, spec, created_at, archived_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING");
+        command.Parameters.Add(new NpgsqlParameter { Value = job.Id });
+        command.Parameters.Add(new NpgsqlParameter { Value = job.ToJson().ToJsonString(), NpgsqlDbType = NpgsqlDbType.Jsonb });
+        command.Parameters.Add(new NpgsqlParameter { Value = job.CreatedAt });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)job.ArchivedAt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+        {
+            throw StoreErrors.JobExists(job);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<JobSpec?> GetJobAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var jobs = await ReadJobsAsync($"SELECT spec::text, created_at, archived_at FROM {_t.Jobs} WHERE id = $1", jobId, cancellationToken).ConfigureAwait(false);
+        return jobs.Count == 0 ? null : jobs[0];
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<JobSpec>> ListActiveJobsAsync(CancellationToken cancellationToken) =>
+        ReadJobsAsync($"SELECT spec::text, created_at, archived_at FROM {_t.Jobs} WHERE archived_at IS NULL ORDER BY created_at, id", null, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<bool> ArchiveJobAsync(string jobId, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"UPDATE {_t.Jobs} SET archived_at = coalesce(archived_at, $2) WHERE id = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        command.Parameters.Add(new NpgsqlParameter { Value = at });
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+    }
+
+    /// <inheritdoc />
+    public async Task AddBridgeAsync(StoredBridge bridge, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(
+            $"INSERT INTO {_t.Bridges} (name, url, incoming_token_hash, outgoing_token, confirmations) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING");
+        command.Parameters.Add(new NpgsqlParameter { Value = bridge.Name });
+        command.Parameters.Add(new NpgsqlParameter { Value = bridge.Url.ToString() });
+        command.Parameters.Add(new NpgsqlParameter { Value = bridge.IncomingTokenHash });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)bridge.OutgoingToken ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = bridge.Confirmations });
+        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+        {
+            throw StoreErrors.BridgeExists(bridge.Name);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<StoredBridge?> GetBridgeAsync(string name, CancellationToken cancellationToken)
+    {
+        var bridges = await ReadBridgesAsync($"SELECT name, url, incoming_token_hash, outgoing_token, confirmations FROM {_t.Bridges} WHERE name = $1", name, cancellationToken).ConfigureAwait(false);
+        return bridges.Count == 0 ? null : bridges[0];
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<StoredBridge>> ListBridgesAsync(CancellationToken cancellationToken) =>
+        ReadBridgesAsync($"SELECT name, url, incoming_token_hash, outgoing_token, confirmations FROM {_t.Bridges} ORDER BY name", null, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<bool> CreateRunAsync(JobRun run, InitiatorFire? fire, CancellationToken cancellationToken)
+    {
+        // One statement: the job is live, the fire is new (when there is one), and the run is inserted, or nothing is.
+        var gate = fire is null
+            ? "live"
+            : "fire";
+        var text = $"""
+            WITH live AS (SELECT 1 FROM {_t.Jobs} WHERE id = $1 AND archived_at IS NULL),
+            fire AS (INSERT INTO {_t.Fires} (job_id, initiator, key, fired_at) SELECT $1, $13, $14, $15 FROM live WHERE $14 IS NOT NULL ON CONFLICT DO NOTHING RETURNING 1)
+            INSERT INTO {_t.Runs} (id, job_id, status, initiator, created_at, creation_height, input, task_index, data, error, sleep_until, wait_height, pending_bridge, finished_at, results, owner, lease_until, version)
+            SELECT $2, $1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, NULL, '[]'::json, NULL, NULL, 0 FROM {gate}
+            RETURNING seq
+            """;
+        await using var command = _dataSource.CreateCommand(text);
+        var p = command.Parameters;
+        p.Add(new NpgsqlParameter { Value = run.JobId });
+        p.Add(new NpgsqlParameter { Value = run.Id });
+        p.Add(new NpgsqlParameter { Value = run.Status.ToName() });
+        p.Add(new NpgsqlParameter { Value = run.InitiatorType });
+        p.Add(new NpgsqlParameter { Value = run.CreatedAt });
+        p.Add(Nullable(run.CreationHeight, NpgsqlDbType.Bigint));
+        p.Add(Json(run.Input?.ToJsonString()));
+        p.Add(new NpgsqlParameter { Value = run.TaskIndex });
+        p.Add(Json(run.Data?.ToJsonString()));
+        p.Add(Nullable(run.Error, NpgsqlDbType.Text));
+        p.Add(Nullable(run.SleepUntil, NpgsqlDbType.TimestampTz));
+        p.Add(Nullable(run.WaitForHeight, NpgsqlDbType.Bigint));
+        p.Add(Nullable(fire?.InitiatorIndex, NpgsqlDbType.Integer));
+        p.Add(Nullable(fire?.Key, NpgsqlDbType.Text));
+        p.Add(Nullable(fire?.At, NpgsqlDbType.TimestampTz));
+        if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long seq)
+        {
+            run.Sequence = seq;
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <inheritdoc />
+    public async Task<DateTimeOffset?> GetLastFireAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT max(fired_at) FROM {_t.Fires} WHERE job_id = $1 AND initiator = $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        command.Parameters.Add(new NpgsqlParameter { Value = initiatorIndex });
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is DateTime at ? new DateTimeOffset(at, TimeSpan.Zero) : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<JobRun?> GetRunAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT {Columns} FROM {_t.Runs} WHERE id = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = runId });
+        var runs = await ReadRunsAsync(command, cancellationToken).ConfigureAwait(false);
+        return runs.Count == 0 ? null : runs[0];
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<JobRun>> ListRunsAsync(string jobId, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT {Columns} FROM {_t.Runs} WHERE job_id = $1 ORDER BY seq");
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        return await ReadRunsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<JobRun>> ClaimRunsAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, long? height, int limit, CancellationToken cancellationToken)
+    {
+        // The readiness test is on the locked row itself (r), so that PostgreSQL re-checks it against the row's latest
+        // version when another host changed the row meanwhile: a run finished elsewhere is never claimed again.
+        var text = $"""
+            WITH heads AS (
+                SELECT DISTINCT ON (job_id) id FROM {_t.Runs} WHERE {Open} ORDER BY job_id, seq),
+            ready AS (
+                SELECT r.id FROM {_t.Runs} r JOIN heads h ON h.id = r.id
+                WHERE (r.status = 'in_progress'
+                       OR (r.status = 'pending_sleep' AND r.sleep_until <= $1)
+                       OR (r.status = 'pending_confirmations' AND r.wait_height <= $2))
+                  AND (r.owner IS NULL OR r.lease_until < $1)
+                ORDER BY r.seq
+                LIMIT $3
+                FOR UPDATE OF r SKIP LOCKED)
+            UPDATE {_t.Runs} u SET owner = $4, lease_until = $5, version = u.version + 1
+            FROM ready WHERE u.id = ready.id
+            RETURNING {string.Join(", ", Columns.Split(", ").Select(c => "u." + c))}
+            """;
+        await using var command = _dataSource.CreateCommand(text);
+        command.Parameters.Add(new NpgsqlParameter { Value = now });
+        command.Parameters.Add(Nullable(height, NpgsqlDbType.Bigint));
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        command.Parameters.Add(new NpgsqlParameter { Value = owner });
+        command.Parameters.Add(new NpgsqlParameter { Value = leaseUntil });
+        var runs = await ReadRunsAsync(command, cancellationToken).ConfigureAwait(false);
+        runs.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
+        return runs;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<bool>> UpdateRunsAsync(IReadOnlyList<JobRun> runs, CancellationToken cancellationToken)
+    {
+        if (runs.Count == 0)
+        {
+            return [];
+        }
+
+        // One batch, one implicit transaction, one commit for every update waiting.
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection);
+        foreach (var run in runs)
+        {
+            var command = new NpgsqlBatchCommand($"""
+                UPDATE {_t.Runs} SET status = $2, creation_height = $3, task_index = $4, data = $5, error = $6, sleep_until = $7,
+                    wait_height = $8, pending_bridge = $9, finished_at = $10, results = $11, owner = $12, lease_until = $13, version = version + 1
+                WHERE id = $1 AND version = $14
+                """);
+            var p = command.Parameters;
+            p.Add(new NpgsqlParameter { Value = run.Id });
+            p.Add(new NpgsqlParameter { Value = run.Status.ToName() });
+            p.Add(Nullable(run.CreationHeight, NpgsqlDbType.Bigint));
+            p.Add(new NpgsqlParameter { Value = run.TaskIndex });
+            p.Add(Json(run.Data?.ToJsonString()));
+            p.Add(Nullable(run.Error, NpgsqlDbType.Text));
+            p.Add(Nullable(run.SleepUntil, NpgsqlDbType.TimestampTz));
+            p.Add(Nullable(run.WaitForHeight, NpgsqlDbType.Bigint));
+            p.Add(Nullable(run.PendingBridge, NpgsqlDbType.Text));
+            p.Add(Nullable(run.FinishedAt, NpgsqlDbType.TimestampTz));
+            p.Add(Json(RunResultsJson.Write(run.Results)));
+            p.Add(Nullable(run.Owner, NpgsqlDbType.Text));
+            p.Add(Nullable(run.LeaseUntil, NpgsqlDbType.TimestampTz));
+            p.Add(new NpgsqlParameter { Value = run.Version });
+            batch.BatchCommands.Add(command);
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        var written = new bool[runs.Count];
+        for (var i = 0; i < runs.Count; i++)
+        {
+            written[i] = batch.BatchCommands[i].RecordsAffected == 1;
+            if (written[i])
+            {
+                runs[i].Version++;
+            }
+        }
+
+        return written;
+    }
+
+    /// <inheritdoc />
+    public async Task<int> ResumeConnectingRunsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"UPDATE {_t.Runs} SET status = 'in_progress', version = version + 1 WHERE status = 'pending_connection'");
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<DateTimeOffset?> GetNextWakeAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT min(sleep_until) FROM {_t.Runs} WHERE status = 'pending_sleep'");
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is DateTime at ? new DateTimeOffset(at, TimeSpan.Zero) : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<RunStatus, long>> CountRunsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT status, count(*) FROM {_t.Runs} GROUP BY status");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var counts = new Dictionary<RunStatus, long>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            counts[RunStatuses.Parse(reader.GetString(0))] = reader.GetInt64(1);
+        }
+
+        return counts;
+    }
+
+    /// <inheritdoc />
+    public async Task<int> DeleteFinishedRunsAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"""
+            WITH old AS (SELECT id FROM {_t.Runs} WHERE finished_at < $1 ORDER BY finished_at LIMIT $2),
+            gone AS (DELETE FROM {_t.Runs} r USING old WHERE r.id = old.id RETURNING 1),
+            fires AS (DELETE FROM {_t.Fires} f WHERE f.fired_at < $1
+                AND f.fired_at < (SELECT max(l.fired_at) FROM {_t.Fires} l WHERE l.job_id = f.job_id AND l.initiator = f.initiator))
+            SELECT count(*)::int FROM gone
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = before });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        return (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    private static NpgsqlParameter Json(string? json) => new() { Value = (object?)json ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Json };
+
+    private static NpgsqlParameter Nullable(object? value, NpgsqlDbType type) => new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };
+
+    private async Task<IReadOnlyList<JobSpec>> ReadJobsAsync(string text, string? id, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(text);
+        if (id is not null)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = id });
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var jobs = new List<JobSpec>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var spec = JobSpec.Parse(reader.GetString(0));
+            jobs.Add(spec.With(createdAt: reader.GetFieldValue<DateTimeOffset>(1), archivedAt: reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2)));
+        }
+
+        return jobs;
+    }
+
+    private async Task<IReadOnlyList<StoredBridge>> ReadBridgesAsync(string text, string? name, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(text);
+        if (name is not null)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = name });
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var bridges = new List<StoredBridge>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            bridges.Add(new StoredBridge(reader.GetString(0), new Uri(reader.GetString(1)), reader.GetFieldValue<byte[]>(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetInt32(4)));
+        }
+
+        return bridges;
+    }
+
+    private static async Task<List<JobRun>> ReadRunsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var runs = new List<JobRun>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            runs.Add(new JobRun
+            {
+                Id = reader.GetGuid(0),
+                Sequence = reader.GetInt64(1),
+                JobId = reader.GetString(2),
+                Status = RunStatuses.Parse(reader.GetString(3)),
+                InitiatorType = reader.GetString(4),
+                CreatedAt = reader.GetFieldValue<DateTimeOffset>(5),
+                CreationHeight = reader.IsDBNull(6) ? null : reader.GetInt64(6),
+                Input = reader.IsDBNull(7) ? null : JsonNode.Parse(reader.GetString(7)),
+                TaskIndex = reader.GetInt32(8),
+                Data = reader.IsDBNull(9) ? null : JsonNode.Parse(reader.GetString(9)),
+                Error = reader.IsDBNull(10) ? null : reader.GetString(10),
+                SleepUntil = reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11),
+                WaitForHeight = reader.IsDBNull(12) ? null : reader.GetInt64(12),
+                PendingBridge = reader.IsDBNull(13) ? null : reader.GetString(13),
+                FinishedAt = reader.IsDBNull(14) ? null : reader.GetFieldValue<DateTimeOffset>(14),
+                Results = RunResultsJson.Read(reader.GetString(15)),
+                Owner = reader.IsDBNull(16) ? null : reader.GetString(16),
+                LeaseUntil = reader.IsDBNull(17) ? null : reader.GetFieldValue<DateTimeOffset>(17),
+                Version = reader.GetInt32(18),
+            });
+        }
+
+        return runs;
+    }
+}

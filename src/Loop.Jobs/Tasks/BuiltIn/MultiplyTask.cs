@@ -1,0 +1,35 @@
+using System.Text.Json.Nodes;
+
+namespace Loop.Jobs.Tasks.BuiltIn;
+
+/// <summary><c>multiply</c> <c>{"times": 100}</c>: its input (a number, or a number in a string) times <c>times</c>.</summary>
+internal sealed class MultiplyTask : IJobTask
+{
+    public string Type => "multiply";
+
+    public IEnumerable<JobValidationError> Validate(TaskSpec task)
+    {
+        if (TaskParams.Number(TaskParams.Get(task.Params, "times")) is null)
+        {
+            yield return new JobValidationError("times", $"must be a number (was {TaskParams.Describe(TaskParams.Get(task.Params, "times"))})");
+        }
+    }
+
+    public ValueTask<TaskResult> RunAsync(TaskContext context, CancellationToken cancellationToken)
+    {
+        var times = TaskParams.Number(TaskParams.Get(context.Task.Params, "times"))!.Value;
+        if (TaskParams.Number(context.Input) is not { } input)
+        {
+            return ValueTask.FromResult(TaskResult.Errored($"multiply: the input is not a number (was {TaskParams.Describe(context.Input)})"));
+        }
+
+        try
+        {
+            return ValueTask.FromResult(TaskResult.Completed(JsonValue.Create(input * times)));
+        }
+        catch (OverflowException)
+        {
+            return ValueTask.FromResult(TaskResult.Errored($"multiply: {input} times {times} overflows"));
+        }
+    }
+}
