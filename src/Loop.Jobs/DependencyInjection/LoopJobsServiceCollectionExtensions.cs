@@ -131,7 +131,8 @@ public static class LoopJobsServiceCollectionExtensions
         services.AddHttpClient(JobsHttp.ClientName)
             .ConfigureHttpClient((sp, client) => client.Timeout = sp.GetRequiredService<IOptions<LoopJobsOptions>>().Value.HttpTimeout);
         services.TryAddSingleton(sp => new JobService(
-            sp.GetRequiredService<IJobStore>(),
+            // Reading the setup first runs its validation, so a missing store is named rather than "no service registered".
+            sp.GetRequiredService<IOptions<LoopJobsSetup>>().Value.Store is not null ? sp.GetRequiredService<IJobStore>() : null!,
             sp.GetRequiredService<IOptions<LoopJobsOptions>>().Value,
             sp.GetRequiredService<IHttpClientFactory>(),
             sp.GetServices<IJobTask>(),
