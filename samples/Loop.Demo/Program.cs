@@ -2,6 +2,7 @@
 //  - hosts a Chip Ingress compatible gRPC service on 127.0.0.1:5081 that prints what it receives,
 //  - emits a few events a second through the durable emitter (in-memory store) to that ingress,
 //  - runs the sample .NET plugin out of process (go-plugin protocol, supervised) and calls its Echo every 2 s,
+//  - runs a cron job every 5 s (Loop.Jobs): httpget the demo's /demo/price, jsonparse, multiply, emit to the ingress,
 //  - serves Prometheus metrics on http://127.0.0.1:5080/metrics, discovery on /discovery, the plugin's metrics on
 //    /plugins/sample/metrics, and health on /health.
 using System.Net;
@@ -40,6 +41,10 @@ builder.Services.AddHostedService<TickProducer>();
 builder.Services.AddLoopPlugins(builder.Configuration.GetSection("Loop:Plugins"))
     .AddPlugin(new CmdConfig("sample", SamplePluginLocation.Find(demo.PluginPath)), SampleHandshake.Config);
 builder.Services.AddHostedService<PluginCaller>();
+
+// The node's job services: a cron job whose runs fetch a price, scale it and emit it through the durable emitter.
+builder.Services.AddLoopJobs(builder.Configuration.GetSection("Loop:Jobs")).UseInMemoryStore();
+builder.Services.AddHostedService<DemoJobs>();
 // The host's own /metrics (listed first by /discovery): the application adds OpenTelemetry's Prometheus exporter itself,
 // and AddLoopInstrumentation() enables every Loop package's meter.
 builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddLoopInstrumentation().AddPrometheusExporter());
@@ -49,6 +54,8 @@ app.MapGrpcService<DemoIngress>();
 app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapHealthChecks("/health");
 app.MapLoopPluginEndpoints(o => o.DiscoveryPort = demo.HttpPort);
+app.MapLoopJobs("/v2");
+app.MapGet("/demo/price", (TimeProvider time) => Results.Text(DemoJobs.PriceJson(time), "application/json"));
 app.Lifetime.ApplicationStarted.Register(() => DemoLog.Started(app.Logger, demo.BindAddress, demo.IngressPort, demo.HttpPort));
 try
 {

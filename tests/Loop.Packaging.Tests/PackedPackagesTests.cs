@@ -13,7 +13,7 @@ namespace Loop.Packaging.Tests;
 public sealed class PackedPackagesTests : IDisposable
 {
     private static readonly string Repo = BuiltProgram.RepositoryRoot();
-    private static readonly string[] Packages = ["Loop.Abstractions", "Loop.DurableEmitter", "Loop.Plugins", "Loop.Plugins.Sdk", "Loop.Visor"];
+    private static readonly string[] Packages = ["Loop.Abstractions", "Loop.DurableEmitter", "Loop.Plugins", "Loop.Plugins.Sdk", "Loop.Visor", "Loop.Jobs"];
     private readonly MarkedFolder _folder = new("loop-consumer");
 
     public void Dispose() => _folder.Dispose();
@@ -96,7 +96,7 @@ public sealed class PackedPackagesTests : IDisposable
                     return new[] { "loop_emitter_", "loop_plugins_", "loop_visor_" }.All(m => metrics.Contains(m, StringComparison.Ordinal));
                 },
                 "every Loop meter's instruments on /metrics");
-            metrics.Should().Contain("loop_emitter_queue_pending").And.Contain("loop_plugins_healthy").And.Contain("loop_visor_processes");
+            metrics.Should().Contain("loop_emitter_queue_pending").And.Contain("loop_plugins_healthy").And.Contain("loop_visor_processes").And.Contain("loop_jobs_runs");
 
             using var discovery = JsonDocument.Parse(await http.GetStringAsync("/discovery"));
             discovery.RootElement[0].GetProperty("labels").GetProperty("__metrics_path__").GetString().Should().Be("/metrics");
@@ -163,6 +163,7 @@ public sealed class PackedPackagesTests : IDisposable
             {Ref("Loop.DurableEmitter")}
             {Ref("Loop.Plugins")}
             {Ref("Loop.Visor")}
+            {Ref("Loop.Jobs")}
             {Ref("OpenTelemetry.Extensions.Hosting")}
             {Ref("OpenTelemetry.Exporter.Prometheus.AspNetCore")}
             {Ref("Grpc.Tools").Replace(" />", " PrivateAssets=\"all\" />", StringComparison.Ordinal)}
@@ -192,7 +193,8 @@ public sealed class PackedPackagesTests : IDisposable
                   "FirstPort": 26600, "LastPort": 26699, "Tracing": { "Enabled": false },
                   "Instances": { "consumer": { "KeepAliveInterval": "00:00:01", "HealthTimeout": "00:00:05" } }
                 },
-                "Visor": { "Service": { "PollInterval": "00:00:01" } }
+                "Visor": { "Service": { "PollInterval": "00:00:01" } },
+                "Jobs": { "MaxConcurrentRuns": 4 }
               }
             }
             """);
@@ -207,11 +209,13 @@ public sealed class PackedPackagesTests : IDisposable
             builder.Services.AddLoopPlugins(builder.Configuration.GetSection("Loop:Plugins"))
                 .AddPlugin("consumer", builder.Configuration.GetSection("Loop:Plugins:Instances:consumer"), new HandshakeConfig("CONSUMER_PLUGIN", "packed", [1]));
             builder.Services.AddVisor(builder.Configuration.GetSection("Loop:Visor"));
+            builder.Services.AddLoopJobs(builder.Configuration.GetSection("Loop:Jobs")).UseInMemoryStore();
             builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddLoopInstrumentation().AddPrometheusExporter());
             var app = builder.Build();
             app.MapHealthChecks("/health");
             app.MapPrometheusScrapingEndpoint();
             app.MapLoopPluginEndpoints();
+            app.MapLoopJobs();
             app.MapGet("/proto", () => $"{Consumer.V1.Envelope.Descriptor.FullName} carries {Consumer.V1.Envelope.Descriptor.Fields[1].MessageType.FullName}");
             app.Run();
             """);
