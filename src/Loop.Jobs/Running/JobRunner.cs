@@ -109,7 +109,12 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
             foreach (var run in claimed)
             {
                 var job = await JobAsync(run.JobId, cancellationToken).ConfigureAwait(false);
-                _active[run.Id] = ExecuteAsync(run, job);
+
+                // The slot is taken before the run starts: a run that finished before a hot task was stored would
+                // remove itself first and leave its slot taken for good.
+                var execution = new Task<Task>(() => ExecuteAsync(run, job));
+                _active[run.Id] = execution.Unwrap();
+                execution.Start(TaskScheduler.Default);
             }
 
             await ArmWakeAsync(cancellationToken).ConfigureAwait(false);
@@ -135,7 +140,6 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
 
     private async Task ExecuteAsync(JobRun run, JobSpec? job)
     {
-        await Task.Yield();
         try
         {
             await _executor.ExecuteAsync(run, job, _stopping.Token).ConfigureAwait(false);

@@ -1,0 +1,82 @@
+using System.Collections.Concurrent;
+using Loop.Jobs.Stores.InMemory;
+using Loop.Jobs.Stores.Postgres;
+using Npgsql;
+using Quartz;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Loop.Jobs.Benchmarks;
+
+/// <summary>
+/// How late a job's code starts after its cron occurrence (every second, so the occurrence is the whole second before
+/// the start): Loop.Jobs (a first task that notes the time) beside Quartz.NET (a job that notes the time), same schedule.
+/// </summary>
+internal static class Lateness
+{
+    public static async Task<List<double>> LoopAsync(string connectionString, int jobs, int seconds, bool memory)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        IJobStore store = memory ? new MemJobStore() : new PgJobStore(dataSource, new PgJobStoreOptions { TablePrefix = $"late_{Guid.NewGuid():N}"[..20] });
+        var stamp = new StampTask();
+        await using var service = new JobService(store, new LoopJobsOptions { MaxConcurrentRuns = jobs }, new Throughput.Clients(), [stamp]);
+        await service.StartAsync();
+        for (var j = 0; j < jobs; j++)
+        {
+            await service.AddJobAsync(new JobSpec { Initiators = [InitiatorSpec.Cron("* * * * * *")], Tasks = [new TaskSpec("stamp")] });
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        await service.StopAsync();
+        return [.. stamp.Late.Skip(jobs)];
+    }
+
+    public static async Task<List<double>> QuartzAsync(int jobs, int seconds)
+    {
+        var services = new ServiceCollection();
+        services.AddQuartz(q => q.UseDefaultThreadPool(maxConcurrency: jobs));
+        await using var provider = services.BuildServiceProvider();
+        var scheduler = await provider.GetRequiredService<ISchedulerFactory>().GetScheduler();
+        StampJob.Late.Clear();
+        for (var j = 0; j < jobs; j++)
+        {
+            var job = JobBuilder.Create<StampJob>().WithIdentity($"job{j}").Build();
+            var trigger = TriggerBuilder.Create().WithIdentity($"trigger{j}").WithCronSchedule("* * * * * ?").Build();
+            await scheduler.ScheduleJob(job, trigger);
+        }
+
+        await scheduler.Start();
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        await scheduler.Shutdown(waitForJobsToComplete: true);
+        return [.. StampJob.Late.Skip(jobs)];
+    }
+
+    private static double SinceOccurrence()
+    {
+        var now = TimeProvider.System.GetUtcNow();
+        return (now - new DateTimeOffset(now.Ticks - (now.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero)).TotalMilliseconds;
+    }
+
+    private sealed class StampTask : IJobTask
+    {
+        public ConcurrentQueue<double> Late { get; } = new();
+
+        public string Type => "stamp";
+
+        public ValueTask<TaskResult> RunAsync(TaskContext context, CancellationToken cancellationToken)
+        {
+            Late.Enqueue(SinceOccurrence());
+            return ValueTask.FromResult(TaskResult.Completed(null));
+        }
+    }
+
+    private sealed class StampJob : IJob
+    {
+        public static ConcurrentQueue<double> Late { get; } = new();
+
+        public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
+        {
+            Late.Enqueue(SinceOccurrence());
+            return ValueTask.CompletedTask;
+        }
+    }
+}
