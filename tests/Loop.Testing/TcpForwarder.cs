@@ -5,7 +5,8 @@ namespace Loop.Testing;
 
 /// <summary>
 /// A loopback port in front of a real server that a test opens late, closes and opens again: while closed, connections
-/// are refused (a database or ingress that is down); while open, bytes are copied both ways.
+/// are refused (a database or ingress that is down); while open, bytes are copied both ways; while stalled
+/// (<see cref="Stall"/>), connections are accepted and never answered (a server that hangs).
 /// </summary>
 public sealed class TcpForwarder : IAsyncDisposable
 {
@@ -23,6 +24,23 @@ public sealed class TcpForwarder : IAsyncDisposable
 
     /// <summary>The loopback port clients connect to.</summary>
     public int Port { get; }
+
+    /// <summary>Whether the port hangs: new connections are accepted and never answered.</summary>
+    public bool Stalled { get; private set; }
+
+    /// <summary>Drops every connection and hangs every new one until <see cref="Resume"/>.</summary>
+    public void Stall()
+    {
+        Stalled = true;
+        DropConnections();
+    }
+
+    /// <summary>Forwards new connections again (and drops the hanging ones).</summary>
+    public void Resume()
+    {
+        Stalled = false;
+        DropConnections();
+    }
 
     /// <summary>Starts accepting and forwarding.</summary>
     public void Open()
@@ -67,6 +85,12 @@ public sealed class TcpForwarder : IAsyncDisposable
             await _acceptLoop;
         }
 
+        DropConnections();
+        _accepting.Dispose();
+    }
+
+    private void DropConnections()
+    {
         lock (_connections)
         {
             foreach (var connection in _connections)
@@ -76,8 +100,6 @@ public sealed class TcpForwarder : IAsyncDisposable
 
             _connections.Clear();
         }
-
-        _accepting.Dispose();
     }
 
     public async ValueTask DisposeAsync() => await CloseAsync();
@@ -93,6 +115,13 @@ public sealed class TcpForwarder : IAsyncDisposable
 
         try
         {
+            if (Stalled)
+            {
+                // Accepted, read, never answered.
+                await client.GetStream().CopyToAsync(Stream.Null, token);
+                return;
+            }
+
             await upstream.ConnectAsync(_target, token);
             var a = client.GetStream();
             var b = upstream.GetStream();

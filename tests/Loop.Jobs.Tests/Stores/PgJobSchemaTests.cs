@@ -1,0 +1,34 @@
+using Loop.Jobs.Stores.Postgres;
+using Loop.Testing;
+
+namespace Loop.Jobs.Tests.Stores;
+
+/// <summary>The PostgreSQL store's schema: created once however many hosts start together, versioned, and refused when newer.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PgJobSchemaTests(SharedPostgres postgres)
+{
+    [Fact]
+    public async Task Hosts_starting_together_create_the_tables_once_and_a_newer_schema_is_refused_by_name()
+    {
+        var prefix = PostgresFixture.UniqueTable();
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => new PgJobStore(postgres.Fixture.DataSource, new PgJobStoreOptions { TablePrefix = prefix }).InitializeAsync(default)));
+        await using (var bump = postgres.Fixture.DataSource.CreateCommand($"UPDATE public.loop_schema_versions SET version = 99 WHERE component = 'jobs:{prefix}'"))
+        {
+            (await bump.ExecuteNonQueryAsync()).Should().Be(1);
+        }
+
+        var start = () => new PgJobStore(postgres.Fixture.DataSource, new PgJobStoreOptions { TablePrefix = prefix }).InitializeAsync(default);
+
+        await start.Should().ThrowAsync<InvalidOperationException>().WithMessage($"*{prefix}_* have schema version 99, newer than this Loop.Jobs understands (1)*");
+    }
+
+    [Theory]
+    [InlineData("Public", "jobs")]
+    [InlineData("public", "jobs; DROP TABLE x")]
+    public void Table_names_that_are_not_plain_identifiers_are_refused(string schema, string prefix)
+    {
+        var create = () => new PgJobStore(postgres.Fixture.DataSource, new PgJobStoreOptions { Schema = schema, TablePrefix = prefix });
+
+        create.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().WithMessage("*not a lowercase SQL identifier*");
+    }
+}
