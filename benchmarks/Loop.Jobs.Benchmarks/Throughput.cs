@@ -40,6 +40,8 @@ internal static class Throughput
             return last;
         }));
 
+        var triggered = clock.Elapsed;
+
         // Runs of a job finish in order: the job's last run completed means all of them did.
         foreach (var last in runs)
         {
@@ -50,6 +52,11 @@ internal static class Throughput
         }
 
         var rate = jobs * runsPerJob / clock.Elapsed.TotalSeconds;
+        if (Environment.GetEnvironmentVariable("LOOP_BENCH_VERBOSE") is not null)
+        {
+            Console.WriteLine(System.FormattableString.Invariant($"  ({(memory ? "memory" : "postgres")}: all triggered after {triggered.TotalMilliseconds:0} ms, all done after {clock.Elapsed.TotalMilliseconds:0} ms)"));
+        }
+
         foreach (var id in ids)
         {
             foreach (var run in await store.ListRunsAsync(id, default))

@@ -30,6 +30,8 @@ public sealed class JobService : LoopService, IJobService
     private readonly IHeadTracker? _heads;
     private readonly JobsMetrics _metrics;
     private readonly RunWriter _writer;
+    private readonly RunCreator _creator;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, JobSpec> _jobCache = new(StringComparer.Ordinal);
     private readonly RunExecutor _executor;
     private readonly JobRunner _runner;
     private readonly BridgeDirectory _bridges;
@@ -88,6 +90,7 @@ public sealed class JobService : LoopService, IJobService
         _validator = new JobValidator(_tasks, _initiators);
         _metrics = new JobsMetrics(meterFactory);
         _writer = new RunWriter(store);
+        _creator = new RunCreator(store);
         _bridges = new BridgeDirectory(store);
         _executor = new RunExecutor(_bridges, _writer, _tasks, http, heads, options, _clock, _metrics, _logger);
         _runner = new JobRunner(store, _executor, heads, options, HostId, _clock, _metrics, _logger);
@@ -145,6 +148,7 @@ public sealed class JobService : LoopService, IJobService
 
         await StopInitiatorsAsync(jobId).ConfigureAwait(false);
         _runner.Forget(jobId);
+        _jobCache.TryRemove(jobId, out _);
         JobsLog.JobArchived(_logger, jobId);
     }
 
@@ -158,15 +162,28 @@ public sealed class JobService : LoopService, IJobService
     public async Task<JobRun> TriggerRunAsync(string jobId, JsonNode? input = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(jobId);
-        var job = await _store.GetJobAsync(jobId, cancellationToken).ConfigureAwait(false) ?? throw new JobNotFoundException(jobId);
+        // A job's spec never changes once added (only its archive time, which the store checks when it creates the run).
+        if (!_jobCache.TryGetValue(jobId, out var job))
+        {
+            job = await _store.GetJobAsync(jobId, cancellationToken).ConfigureAwait(false) ?? throw new JobNotFoundException(jobId);
+            _jobCache.TryAdd(jobId, job);
+        }
+
         var web = job.Initiators.Select((i, index) => (i, index)).FirstOrDefault(p => string.Equals(p.i.Type, InitiatorTypes.Web, StringComparison.OrdinalIgnoreCase));
         if (web.i is null)
         {
             throw new RunRefusedException($"{job} has no web initiator");
         }
 
-        return await StartRunAsync(job, web.index, input, null, null, cancellationToken).ConfigureAwait(false)
-            ?? throw new RunRefusedException(job.ArchivedAt is not null ? $"{job} is archived" : $"{job} does not start runs now (outside its startAt and endAt)");
+        if (await StartRunAsync(job, web.index, input, null, null, cancellationToken).ConfigureAwait(false) is { } run)
+        {
+            return run;
+        }
+
+        _jobCache.TryRemove(jobId, out _);
+        var now = await _store.GetJobAsync(jobId, cancellationToken).ConfigureAwait(false);
+        throw now is null ? new JobNotFoundException(jobId)
+            : new RunRefusedException(now.ArchivedAt is not null ? $"{job} is archived" : $"{job} does not start runs now (outside its startAt and endAt)");
     }
 
     /// <inheritdoc />
@@ -279,6 +296,7 @@ public sealed class JobService : LoopService, IJobService
         }
 
         await _runner.DisposeAsync().ConfigureAwait(false);
+        await _creator.DisposeAsync().ConfigureAwait(false);
         await _writer.DisposeAsync().ConfigureAwait(false);
         _metrics.Dispose();
         JobsLog.Stopped(_logger);
@@ -368,7 +386,7 @@ public sealed class JobService : LoopService, IJobService
             Data = input?.DeepClone(),
             Status = RunStatus.InProgress,
         };
-        if (!await _store.CreateRunAsync(run, fire, cancellationToken).ConfigureAwait(false))
+        if (!await _creator.CreateAsync(run, fire).WaitAsync(cancellationToken).ConfigureAwait(false))
         {
             JobsLog.FireTaken(_logger, job.Id, fire?.Key ?? "(none)");
             return null;

@@ -9,6 +9,9 @@ public sealed class LoopJobsOptions
     /// <summary>The default of <see cref="MaxConcurrentRuns"/>.</summary>
     public const int DefaultMaxConcurrentRuns = 16;
 
+    /// <summary>The default of <see cref="RunsPerJobClaim"/>.</summary>
+    public const int DefaultRunsPerJobClaim = 8;
+
     /// <summary>The default of <see cref="RunLease"/>.</summary>
     public static readonly TimeSpan DefaultRunLease = TimeSpan.FromSeconds(30);
 
@@ -33,6 +36,13 @@ public sealed class LoopJobsOptions
     /// <summary>Runs (of different jobs) executing at once in this host. Default <see cref="DefaultMaxConcurrentRuns"/>.</summary>
     [Between(1, 4096)]
     public int MaxConcurrentRuns { get; set; } = DefaultMaxConcurrentRuns;
+
+    /// <summary>
+    /// Runs of one job a host takes in one claim: the first unfinished one and the fresh ones right after it, executed
+    /// in order (fewer claims when a job has a queue of runs). Default <see cref="DefaultRunsPerJobClaim"/>.
+    /// </summary>
+    [Between(1, 1000)]
+    public int RunsPerJobClaim { get; set; } = DefaultRunsPerJobClaim;
 
     /// <summary>
     /// How long a host holds a run it executes before another host may take it over (its lease; renewed after every

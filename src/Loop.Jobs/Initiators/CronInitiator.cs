@@ -79,11 +79,14 @@ internal sealed class CronInitiator(LoopJobsOptions options, ILogger logger) : I
 
         private void Arm(DateTimeOffset after)
         {
-            if (_schedule.NextAfter(after) is not { } next)
+            if (_schedule.NextAfter(after) is { } next)
             {
-                return;
+                ArmAt(next);
             }
+        }
 
+        private void ArmAt(DateTimeOffset next)
+        {
             lock (_gate)
             {
                 if (_stopped)
@@ -99,8 +102,15 @@ internal sealed class CronInitiator(LoopJobsOptions options, ILogger logger) : I
 
         private void Fired(DateTimeOffset occurrence)
         {
-            // The next occurrence after this one, or after now when the host fell behind (missed ones are skipped).
             var now = _clock.GetUtcNow();
+            if (now < occurrence)
+            {
+                // System timers may fire a millisecond early; a run never starts before its occurrence.
+                ArmAt(occurrence);
+                return;
+            }
+
+            // The next occurrence after this one, or after now when the host fell behind (missed ones are skipped).
             Arm(occurrence > now ? occurrence : now);
             var fire = FireAsync(occurrence);
             lock (_gate)

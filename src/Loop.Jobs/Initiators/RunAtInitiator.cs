@@ -55,19 +55,61 @@ internal sealed class RunAtInitiator(ILogger logger) : IJobInitiator
 
     private sealed class Once : IAsyncDisposable
     {
-        private readonly ITimer _timer;
+        private readonly TimeProvider _clock;
+        private readonly DateTimeOffset _at;
+        private readonly Func<Task> _fire;
+        private readonly Lock _gate = new();
+        private ITimer? _timer;
         private Task _fired = Task.CompletedTask;
+        private bool _stopped;
 
         public Once(TimeProvider clock, DateTimeOffset at, Func<Task> fire)
         {
-            var due = at - clock.GetUtcNow();
-            _timer = clock.CreateTimer(_ => _fired = fire(), null, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+            _clock = clock;
+            _at = at;
+            _fire = fire;
+            Arm();
         }
 
         public async ValueTask DisposeAsync()
         {
-            await _timer.DisposeAsync().ConfigureAwait(false);
+            lock (_gate)
+            {
+                _stopped = true;
+                _timer?.Dispose();
+            }
+
             await _fired.ConfigureAwait(false);
+        }
+
+        private void Arm()
+        {
+            lock (_gate)
+            {
+                if (_stopped)
+                {
+                    return;
+                }
+
+                _timer?.Dispose();
+                var due = _at - _clock.GetUtcNow();
+                _timer = _clock.CreateTimer(_ => Fired(), null, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        private void Fired()
+        {
+            // System timers may fire a millisecond early; the run never starts before its time.
+            if (_clock.GetUtcNow() < _at)
+            {
+                Arm();
+                return;
+            }
+
+            lock (_gate)
+            {
+                _fired = _fire();
+            }
         }
     }
 }

@@ -103,17 +103,18 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
             if (free > 0)
             {
                 var now = _clock.GetUtcNow();
-                claimed = await _store.ClaimRunsAsync(_hostId, now, now + _options.RunLease, _heads?.Head?.Number, free, cancellationToken).ConfigureAwait(false);
+                claimed = await _store.ClaimRunsAsync(_hostId, now, now + _options.RunLease, _heads?.Head?.Number, free, _options.RunsPerJobClaim, cancellationToken).ConfigureAwait(false);
             }
 
-            foreach (var run in claimed)
+            foreach (var runs in claimed.GroupBy(r => r.JobId))
             {
-                var job = await JobAsync(run.JobId, cancellationToken).ConfigureAwait(false);
+                var job = await JobAsync(runs.Key, cancellationToken).ConfigureAwait(false);
+                var queue = runs.ToList();
 
-                // The slot is taken before the run starts: a run that finished before a hot task was stored would
-                // remove itself first and leave its slot taken for good.
-                var execution = new Task<Task>(() => ExecuteAsync(run, job));
-                _active[run.Id] = execution.Unwrap();
+                // The slot is taken before the runs start: runs that finished before a hot task was stored would
+                // remove their entry first and leave the slot taken for good.
+                var execution = new Task<Task>(() => ExecuteAsync(queue, job));
+                _active[queue[0].Id] = execution.Unwrap();
                 execution.Start(TaskScheduler.Default);
             }
 
@@ -138,23 +139,44 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
         }
     }
 
-    private async Task ExecuteAsync(JobRun run, JobSpec? job)
+    // The claimed runs of one job, in order: each after the one before finished; the rest go back when one parks, is
+    // lost, or when the next one's lease would run out during it.
+    private async Task ExecuteAsync(List<JobRun> runs, JobSpec? job)
     {
+        var next = 0;
         try
         {
-            await _executor.ExecuteAsync(run, job, _stopping.Token).ConfigureAwait(false);
+            while (next < runs.Count && !_stopping.IsCancellationRequested)
+            {
+                var run = runs[next];
+                if (next > 0 && run.LeaseUntil - _clock.GetUtcNow() < _options.HttpTimeout)
+                {
+                    break;
+                }
+
+                next++;
+                if (!await _executor.ExecuteAsync(run, job, _stopping.Token).ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+
+            if (next < runs.Count)
+            {
+                await _executor.ReleaseAsync(runs.Skip(next)).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {
-            // The store failed mid-run: the lease runs out and a host takes the run again from its last checkpoint.
+            // The store failed mid-run: the leases run out and a host takes the runs again from their last checkpoint.
             if (_storeOutage.Fail(ex.Message) == OutageStep.Started)
             {
-                JobsLog.StoreFailing(_logger, "run " + run.Id, ex.Message);
+                JobsLog.StoreFailing(_logger, "run " + runs[Math.Max(0, next - 1)].Id, ex.Message);
             }
         }
         finally
         {
-            _active.TryRemove(run.Id, out _);
+            _active.TryRemove(runs[0].Id, out _);
             if (!_stopping.IsCancellationRequested)
             {
                 _dispatch.WakeUp();

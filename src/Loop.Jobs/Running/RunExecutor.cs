@@ -22,12 +22,12 @@ internal sealed class RunExecutor(
     JobsMetrics metrics,
     ILogger logger)
 {
-    public async Task ExecuteAsync(JobRun run, JobSpec? job, CancellationToken stopping)
+    /// <summary>Executes <paramref name="run"/>; true when it finished (completed or errored) and that was written.</summary>
+    public async Task<bool> ExecuteAsync(JobRun run, JobSpec? job, CancellationToken stopping)
     {
         if (job is null)
         {
-            await FinishAsync(run, RunStatus.Errored, $"job {run.JobId} does not exist").ConfigureAwait(false);
-            return;
+            return await FinishAsync(run, RunStatus.Errored, $"job {run.JobId} does not exist").ConfigureAwait(false);
         }
 
         if (run.Status == RunStatus.PendingSleep)
@@ -47,8 +47,7 @@ internal sealed class RunExecutor(
             var bridge = type is null ? await bridges.FindAsync(spec.Type, stopping).ConfigureAwait(false) : null;
             if (type is null && bridge is null)
             {
-                await FinishAsync(run, RunStatus.Errored, $"task {run.TaskIndex}: the task type '{spec.Type}' is no longer known (a task type or bridge removed since the job was added)").ConfigureAwait(false);
-                return;
+                return await FinishAsync(run, RunStatus.Errored, $"task {run.TaskIndex}: the task type '{spec.Type}' is no longer known (a task type or bridge removed since the job was added)").ConfigureAwait(false);
             }
 
             var needed = Math.Max(job.MinConfirmations, Math.Max(spec.Confirmations ?? 0, bridge?.Confirmations ?? 0));
@@ -58,7 +57,7 @@ internal sealed class RunExecutor(
                 if (head is null)
                 {
                     await ParkAsync(run, RunStatus.PendingConnection).ConfigureAwait(false);
-                    return;
+                    return false;
                 }
 
                 run.CreationHeight ??= head.Number;
@@ -66,7 +65,7 @@ internal sealed class RunExecutor(
                 {
                     run.WaitForHeight = run.CreationHeight + needed;
                     await ParkAsync(run, RunStatus.PendingConfirmations).ConfigureAwait(false);
-                    return;
+                    return false;
                 }
             }
 
@@ -85,7 +84,7 @@ internal sealed class RunExecutor(
                 run.Owner = null;
                 run.LeaseUntil = null;
                 await writer.WriteAsync(run).ConfigureAwait(false);
-                return;
+                return false;
             }
             catch (Exception ex)
             {
@@ -96,36 +95,49 @@ internal sealed class RunExecutor(
             {
                 case TaskOutcome.Completed:
                     Complete(run, spec, result.Output);
-                    if (run.TaskIndex < job.Tasks.Count && !await CheckpointAsync(run).ConfigureAwait(false))
+
+                    // A pure task's completion rides with the next write; any other is written before the next task.
+                    if (run.TaskIndex < job.Tasks.Count && type?.IsPure != true && !await CheckpointAsync(run).ConfigureAwait(false))
                     {
-                        return;
+                        return false;
                     }
 
                     break;
                 case TaskOutcome.Errored:
                     JobsLog.TaskFailed(logger, run.TaskIndex, spec.Type, run.Id, run.JobId, result.Error!);
                     run.Results.Add(new TaskRunResult(run.TaskIndex, spec.Type, false, null, result.Error, clock.GetUtcNow()));
-                    await FinishAsync(run, RunStatus.Errored, $"task {run.TaskIndex} ({spec.Type}): {result.Error}").ConfigureAwait(false);
-                    return;
+                    return await FinishAsync(run, RunStatus.Errored, $"task {run.TaskIndex} ({spec.Type}): {result.Error}").ConfigureAwait(false);
                 case TaskOutcome.PendingExternal:
                     run.PendingBridge = bridge?.Name ?? spec.Type;
                     await ParkAsync(run, RunStatus.PendingBridge).ConfigureAwait(false);
-                    return;
+                    return false;
                 case TaskOutcome.Sleep when result.Until > clock.GetUtcNow():
                     run.SleepUntil = result.Until;
                     await ParkAsync(run, RunStatus.PendingSleep).ConfigureAwait(false);
-                    return;
+                    return false;
                 case TaskOutcome.Sleep:
                     Complete(run, spec, run.Data);
                     break;
                 case TaskOutcome.PendingConnection:
                     run.Error = result.Error;
                     await ParkAsync(run, RunStatus.PendingConnection).ConfigureAwait(false);
-                    return;
+                    return false;
             }
         }
 
-        await FinishAsync(run, RunStatus.Completed, null).ConfigureAwait(false);
+        return await FinishAsync(run, RunStatus.Completed, null).ConfigureAwait(false);
+    }
+
+    /// <summary>Hands claimed runs back unexecuted (an earlier run of their job parked, or their lease is running out).</summary>
+    public async Task ReleaseAsync(IEnumerable<JobRun> runs)
+    {
+        var writes = runs.Select(run =>
+        {
+            run.Owner = null;
+            run.LeaseUntil = null;
+            return writer.WriteAsync(run);
+        }).ToList();
+        await Task.WhenAll(writes).ConfigureAwait(false);
     }
 
     /// <summary>Records a completed task: its output becomes the run's data and the next task's input.</summary>
@@ -154,7 +166,7 @@ internal sealed class RunExecutor(
         }
     }
 
-    private async Task FinishAsync(JobRun run, RunStatus status, string? error)
+    private async Task<bool> FinishAsync(JobRun run, RunStatus status, string? error)
     {
         run.Status = status;
         run.Error = error;
@@ -165,7 +177,10 @@ internal sealed class RunExecutor(
         {
             metrics.Finished(run, run.FinishedAt.Value - run.CreatedAt);
             JobsLog.RunFinished(logger, run.Id, run.JobId, status.ToName(), run.Results.Count, error is null ? string.Empty : ": " + error);
+            return true;
         }
+
+        return false;
     }
 
     private async Task<bool> WriteOrLoseAsync(JobRun run)

@@ -32,12 +32,13 @@ public interface IJobStore
     Task<IReadOnlyList<StoredBridge>> ListBridgesAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Creates <paramref name="run"/> (assigning its <see cref="JobRun.Sequence"/>). With a <paramref name="fire"/>, the
-    /// run is created only if that fire was not recorded before (by any host), and the fire is recorded with it in one
-    /// transaction: a cron or run-at fire starts one run across all hosts. Returns false when the fire was taken or the job
-    /// is archived or gone (checked in the same transaction).
+    /// Creates each run (assigning its <see cref="JobRun.Sequence"/>), in one transaction, in the order given. With a
+    /// fire, a run is created only if that fire was not recorded before (by any host), and the fire is recorded with it:
+    /// a cron or run-at fire starts one run across all hosts. Returns, per run, whether it was created (false: the fire
+    /// was taken, or the job is archived or gone, checked in the same transaction). A single run:
+    /// <see cref="JobStoreExtensions.CreateRunAsync"/>.
     /// </summary>
-    Task<bool> CreateRunAsync(JobRun run, InitiatorFire? fire, CancellationToken cancellationToken);
+    Task<IReadOnlyList<bool>> CreateRunsAsync(IReadOnlyList<NewRun> runs, CancellationToken cancellationToken);
 
     /// <summary>The latest fire recorded for initiator <paramref name="initiatorIndex"/> of a job, or null.</summary>
     Task<DateTimeOffset?> GetLastFireAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken);
@@ -49,12 +50,14 @@ public interface IJobStore
     Task<IReadOnlyList<JobRun>> ListRunsAsync(string jobId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Takes up to <paramref name="limit"/> runs ready to execute for <paramref name="owner"/> until
-    /// <paramref name="leaseUntil"/>: each the first unfinished run of its job, not leased by a live owner, and in
+    /// Takes ready runs for <paramref name="owner"/> until <paramref name="leaseUntil"/>, from up to
+    /// <paramref name="jobs"/> jobs: of each, its first unfinished run when it is not leased by a live owner and is in
     /// progress, or asleep until no later than <paramref name="now"/>, or waiting for a height no greater than
-    /// <paramref name="height"/>. Runs of an archived job are taken as usual.
+    /// <paramref name="height"/>; then up to <paramref name="runsPerJob"/> - 1 of the runs right after it, while they
+    /// are in progress and not leased (a host executes them in order, after the first). Returned grouped by job, each
+    /// job's runs in order. Runs of an archived job are taken as usual.
     /// </summary>
-    Task<IReadOnlyList<JobRun>> ClaimRunsAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, long? height, int limit, CancellationToken cancellationToken);
+    Task<IReadOnlyList<JobRun>> ClaimRunsAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, long? height, int jobs, int runsPerJob, CancellationToken cancellationToken);
 
     /// <summary>
     /// Writes each run's state if its stored <see cref="JobRun.Version"/> still equals the one in the run, and then

@@ -10,6 +10,13 @@ public interface IJobTask
     /// <summary>The task type name used in specs (matched case-insensitively).</summary>
     string Type { get; }
 
+    /// <summary>
+    /// Whether the task is pure: no effect outside its run, and the same output for the same input and parameters
+    /// (<c>jsonparse</c>, <c>multiply</c>, <c>noop</c>). A pure task's completion is written with the next checkpoint
+    /// rather than on its own: after a crash it runs again and gives the same output. Default false.
+    /// </summary>
+    bool IsPure => false;
+
     /// <summary>Checks a task's parameters when a job is added; returns the problems (paths relative to <c>params</c>).</summary>
     IEnumerable<JobValidationError> Validate(TaskSpec task) => [];
 

@@ -62,7 +62,7 @@ public sealed class StoreOutageTests(SharedPostgres postgres)
                 return jobs.Service.GetHealthReport()["Jobs.Store"] is null;
             },
             "the store back");
-        jobs.Logs.GetSnapshot().Should().Contain(r => r.Message.StartsWith("The job store is back", StringComparison.Ordinal));
+        await Eventually.WaitAsync(() => jobs.Logs.GetSnapshot().Any(r => r.Message.StartsWith("The job store is back", StringComparison.Ordinal)), "the line saying the store is back");
         await jobs.WaitForStatusAsync((await jobs.Service.TriggerRunAsync(job.Id)).Id, RunStatus.Completed);
     }
 }

@@ -93,23 +93,30 @@ public sealed class MemJobStore : IJobStore
     }
 
     /// <inheritdoc />
-    public Task<bool> CreateRunAsync(JobRun run, InitiatorFire? fire, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<bool>> CreateRunsAsync(IReadOnlyList<NewRun> runs, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
-            if (!_jobs.TryGetValue(run.JobId, out var job) || job.ArchivedAt is not null)
+            var created = new bool[runs.Count];
+            for (var i = 0; i < runs.Count; i++)
             {
-                return Task.FromResult(false);
+                var (run, fire) = runs[i];
+                if (!_jobs.TryGetValue(run.JobId, out var job) || job.ArchivedAt is not null)
+                {
+                    continue;
+                }
+
+                if (fire is not null && !_fires.TryAdd((run.JobId, fire.InitiatorIndex, fire.Key), fire.At))
+                {
+                    continue;
+                }
+
+                run.Sequence = ++_sequence;
+                _runs.Add(run.Id, run.Clone());
+                created[i] = true;
             }
 
-            if (fire is not null && !_fires.TryAdd((run.JobId, fire.InitiatorIndex, fire.Key), fire.At))
-            {
-                return Task.FromResult(false);
-            }
-
-            run.Sequence = ++_sequence;
-            _runs.Add(run.Id, run.Clone());
-            return Task.FromResult(true);
+            return Task.FromResult<IReadOnlyList<bool>>(created);
         }
     }
 
@@ -142,20 +149,28 @@ public sealed class MemJobStore : IJobStore
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<JobRun>> ClaimRunsAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, long? height, int limit, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<JobRun>> ClaimRunsAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, long? height, int jobs, int runsPerJob, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
             var claimed = new List<JobRun>();
-            var heads = _runs.Values.Where(r => !r.Status.IsFinished()).GroupBy(r => r.JobId).Select(g => g.MinBy(r => r.Sequence)!).OrderBy(r => r.Sequence);
-            foreach (var run in heads)
+            var open = _runs.Values.Where(r => !r.Status.IsFinished()).GroupBy(r => r.JobId).Select(g => g.OrderBy(r => r.Sequence).ToList()).OrderBy(g => g[0].Sequence);
+            var taken = 0;
+            foreach (var runs in open)
             {
-                if (claimed.Count >= limit)
+                if (taken >= jobs)
                 {
                     break;
                 }
 
-                if (RunReadiness.IsReady(run.Status, run.SleepUntil, run.WaitForHeight, now, height) && (run.Owner is null || run.LeaseUntil < now))
+                var head = runs[0];
+                if (!RunReadiness.IsReady(head.Status, head.SleepUntil, head.WaitForHeight, now, height) || !Free(head, now))
+                {
+                    continue;
+                }
+
+                taken++;
+                foreach (var run in runs.Take(runsPerJob).TakeWhile((r, i) => i == 0 || (r.Status == RunStatus.InProgress && Free(r, now))))
                 {
                     run.Owner = owner;
                     run.LeaseUntil = leaseUntil;
@@ -167,6 +182,8 @@ public sealed class MemJobStore : IJobStore
             return Task.FromResult<IReadOnlyList<JobRun>>(claimed);
         }
     }
+
+    private static bool Free(JobRun run, DateTimeOffset now) => run.Owner is null || run.LeaseUntil < now;
 
     /// <inheritdoc />
     public Task<IReadOnlyList<bool>> UpdateRunsAsync(IReadOnlyList<JobRun> runs, CancellationToken cancellationToken)

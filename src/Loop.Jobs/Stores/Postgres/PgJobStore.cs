@@ -89,43 +89,51 @@ public sealed class PgJobStore : IJobStore
         ReadBridgesAsync($"SELECT name, url, incoming_token_hash, outgoing_token, confirmations FROM {_t.Bridges} ORDER BY name", null, cancellationToken);
 
     /// <inheritdoc />
-    public async Task<bool> CreateRunAsync(JobRun run, InitiatorFire? fire, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<bool>> CreateRunsAsync(IReadOnlyList<NewRun> runs, CancellationToken cancellationToken)
     {
-        // One statement: the job is live, the fire is new (when there is one), and the run is inserted, or nothing is.
-        var gate = fire is null
-            ? "live"
-            : "fire";
-        var text = $"""
-            WITH live AS (SELECT 1 FROM {_t.Jobs} WHERE id = $1 AND archived_at IS NULL),
-            fire AS (INSERT INTO {_t.Fires} (job_id, initiator, key, fired_at) SELECT $1, $13, $14, $15 FROM live WHERE $14 IS NOT NULL ON CONFLICT DO NOTHING RETURNING 1)
-            INSERT INTO {_t.Runs} (id, job_id, status, initiator, created_at, creation_height, input, task_index, data, error, sleep_until, wait_height, pending_bridge, finished_at, results, owner, lease_until, version)
-            SELECT $2, $1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, NULL, '[]'::json, NULL, NULL, 0 FROM {gate}
-            RETURNING seq
-            """;
-        await using var command = _dataSource.CreateCommand(text);
-        var p = command.Parameters;
-        p.Add(new NpgsqlParameter { Value = run.JobId });
-        p.Add(new NpgsqlParameter { Value = run.Id });
-        p.Add(new NpgsqlParameter { Value = run.Status.ToName() });
-        p.Add(new NpgsqlParameter { Value = run.InitiatorType });
-        p.Add(new NpgsqlParameter { Value = run.CreatedAt });
-        p.Add(Nullable(run.CreationHeight, NpgsqlDbType.Bigint));
-        p.Add(Json(run.Input?.ToJsonString()));
-        p.Add(new NpgsqlParameter { Value = run.TaskIndex });
-        p.Add(Json(run.Data?.ToJsonString()));
-        p.Add(Nullable(run.Error, NpgsqlDbType.Text));
-        p.Add(Nullable(run.SleepUntil, NpgsqlDbType.TimestampTz));
-        p.Add(Nullable(run.WaitForHeight, NpgsqlDbType.Bigint));
-        p.Add(Nullable(fire?.InitiatorIndex, NpgsqlDbType.Integer));
-        p.Add(Nullable(fire?.Key, NpgsqlDbType.Text));
-        p.Add(Nullable(fire?.At, NpgsqlDbType.TimestampTz));
-        if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long seq)
+        // One statement per run, all in one batch (one transaction, one commit): each inserts its run only when the job
+        // is live and its fire (when it has one) is new.
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection);
+        foreach (var (run, fire) in runs)
         {
-            run.Sequence = seq;
-            return true;
+            var command = new NpgsqlBatchCommand($"""
+                WITH live AS (SELECT 1 FROM {_t.Jobs} WHERE id = $1 AND archived_at IS NULL),
+                fire AS (INSERT INTO {_t.Fires} (job_id, initiator, key, fired_at) SELECT $1, $10, $11, $12 FROM live WHERE $11 IS NOT NULL ON CONFLICT DO NOTHING RETURNING 1)
+                INSERT INTO {_t.Runs} (id, job_id, status, initiator, created_at, creation_height, input, task_index, data, error, sleep_until, wait_height, pending_bridge, finished_at, results, owner, lease_until, version)
+                SELECT $2, $1, $3, $4, $5, $6, $7, 0, $8, $9, NULL, NULL, NULL, NULL, '[]'::json, NULL, NULL, 0 FROM {(fire is null ? "live" : "fire")}
+                RETURNING seq
+                """);
+            var p = command.Parameters;
+            p.Add(new NpgsqlParameter { Value = run.JobId });
+            p.Add(new NpgsqlParameter { Value = run.Id });
+            p.Add(new NpgsqlParameter { Value = run.Status.ToName() });
+            p.Add(new NpgsqlParameter { Value = run.InitiatorType });
+            p.Add(new NpgsqlParameter { Value = run.CreatedAt });
+            p.Add(Nullable(run.CreationHeight, NpgsqlDbType.Bigint));
+            p.Add(Json(run.Input?.ToJsonString()));
+            p.Add(Json(run.Data?.ToJsonString()));
+            p.Add(Nullable(run.Error, NpgsqlDbType.Text));
+            p.Add(Nullable(fire?.InitiatorIndex, NpgsqlDbType.Integer));
+            p.Add(Nullable(fire?.Key, NpgsqlDbType.Text));
+            p.Add(Nullable(fire?.At, NpgsqlDbType.TimestampTz));
+            batch.BatchCommands.Add(command);
         }
 
-        return false;
+        var created = new bool[runs.Count];
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < runs.Count; i++)
+        {
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                runs[i].Run.Sequence = reader.GetInt64(0);
+                created[i] = true;
+            }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return created;
     }
 
     /// <inheritdoc />
@@ -155,35 +163,104 @@ public sealed class PgJobStore : IJobStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<JobRun>> ClaimRunsAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, long? height, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<JobRun>> ClaimRunsAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, long? height, int jobs, int runsPerJob, CancellationToken cancellationToken)
     {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+
+        // A claim that a database crash loses only lets the run be claimed again (its executor's next write then
+        // fails its version check), so the claim's commit does not wait for its WAL flush.
+        await using (var async = new NpgsqlCommand("SET LOCAL synchronous_commit = off", connection, transaction))
+        {
+            await async.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         // The readiness test is on the locked row itself (r), so that PostgreSQL re-checks it against the row's latest
         // version when another host changed the row meanwhile: a run finished elsewhere is never claimed again.
-        var text = $"""
+        var heads = new List<(Guid Id, string JobId, long Sequence)>();
+        await using (var command = new NpgsqlCommand(
+            $"""
             WITH heads AS (
-                SELECT DISTINCT ON (job_id) id FROM {_t.Runs} WHERE {Open} ORDER BY job_id, seq),
-            ready AS (
-                SELECT r.id FROM {_t.Runs} r JOIN heads h ON h.id = r.id
-                WHERE (r.status = 'in_progress'
-                       OR (r.status = 'pending_sleep' AND r.sleep_until <= $1)
-                       OR (r.status = 'pending_confirmations' AND r.wait_height <= $2))
-                  AND (r.owner IS NULL OR r.lease_until < $1)
-                ORDER BY r.seq
-                LIMIT $3
-                FOR UPDATE OF r SKIP LOCKED)
-            UPDATE {_t.Runs} u SET owner = $4, lease_until = $5, version = u.version + 1
-            FROM ready WHERE u.id = ready.id
-            RETURNING {string.Join(", ", Columns.Split(", ").Select(c => "u." + c))}
-            """;
-        await using var command = _dataSource.CreateCommand(text);
-        command.Parameters.Add(new NpgsqlParameter { Value = now });
-        command.Parameters.Add(Nullable(height, NpgsqlDbType.Bigint));
-        command.Parameters.Add(new NpgsqlParameter { Value = limit });
-        command.Parameters.Add(new NpgsqlParameter { Value = owner });
-        command.Parameters.Add(new NpgsqlParameter { Value = leaseUntil });
-        var runs = await ReadRunsAsync(command, cancellationToken).ConfigureAwait(false);
-        runs.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
-        return runs;
+                SELECT DISTINCT ON (job_id) id FROM {_t.Runs} WHERE {Open} ORDER BY job_id, seq)
+            SELECT r.id, r.job_id, r.seq FROM {_t.Runs} r JOIN heads h ON h.id = r.id
+            WHERE (r.status = 'in_progress'
+                   OR (r.status = 'pending_sleep' AND r.sleep_until <= $1)
+                   OR (r.status = 'pending_confirmations' AND r.wait_height <= $2))
+              AND (r.owner IS NULL OR r.lease_until < $1)
+            ORDER BY r.seq
+            LIMIT $3
+            FOR UPDATE OF r SKIP LOCKED
+            """,
+            connection,
+            transaction))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = now });
+            command.Parameters.Add(Nullable(height, NpgsqlDbType.Bigint));
+            command.Parameters.Add(new NpgsqlParameter { Value = jobs });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                heads.Add((reader.GetGuid(0), reader.GetString(1), reader.GetInt64(2)));
+            }
+        }
+
+        if (heads.Count == 0)
+        {
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return [];
+        }
+
+        var ids = heads.Select(h => h.Id).ToList();
+        if (runsPerJob > 1)
+        {
+            // The runs right after each head, in order, taken while they are fresh and free: the host runs them after it.
+            await using var command = new NpgsqlCommand(
+                $"""
+                SELECT f.id, f.job_id, f.status = 'in_progress' AND (f.owner IS NULL OR f.lease_until < $1)
+                FROM unnest($2::text[], $3::bigint[]) AS h(job_id, seq)
+                CROSS JOIN LATERAL (
+                    SELECT x.id, x.job_id, x.seq, x.status, x.owner, x.lease_until FROM {_t.Runs} x
+                    WHERE x.job_id = h.job_id AND x.seq > h.seq AND x.{Open}
+                    ORDER BY x.seq LIMIT $4 FOR UPDATE) f
+                ORDER BY f.job_id, f.seq
+                """,
+                connection,
+                transaction);
+            command.Parameters.Add(new NpgsqlParameter { Value = now });
+            command.Parameters.Add(new NpgsqlParameter { Value = heads.Select(h => h.JobId).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter { Value = heads.Select(h => h.Sequence).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter { Value = runsPerJob - 1 });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var stopped = new HashSet<string>(StringComparer.Ordinal);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var jobId = reader.GetString(1);
+                if (!stopped.Contains(jobId) && reader.GetBoolean(2))
+                {
+                    ids.Add(reader.GetGuid(0));
+                }
+                else
+                {
+                    stopped.Add(jobId);
+                }
+            }
+        }
+
+        List<JobRun> claimed;
+        await using (var command = new NpgsqlCommand(
+            $"UPDATE {_t.Runs} u SET owner = $2, lease_until = $3, version = u.version + 1 WHERE u.id = ANY($1) RETURNING {string.Join(", ", Columns.Split(", ").Select(c => "u." + c))}",
+            connection,
+            transaction))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = ids.ToArray() });
+            command.Parameters.Add(new NpgsqlParameter { Value = owner });
+            command.Parameters.Add(new NpgsqlParameter { Value = leaseUntil });
+            claimed = await ReadRunsAsync(command, cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        var order = heads.Select((h, i) => (h.JobId, i)).ToDictionary(p => p.JobId, p => p.i, StringComparer.Ordinal);
+        return [.. claimed.OrderBy(r => order[r.JobId]).ThenBy(r => r.Sequence)];
     }
 
     /// <inheritdoc />

@@ -12,6 +12,8 @@ internal sealed class JsonParseTask : IJobTask
 {
     public string Type => "jsonparse";
 
+    public bool IsPure => true;
+
     public IEnumerable<JobValidationError> Validate(TaskSpec task)
     {
         if (Path(task.Params) is null)

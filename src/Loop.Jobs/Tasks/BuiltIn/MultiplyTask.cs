@@ -7,6 +7,8 @@ internal sealed class MultiplyTask : IJobTask
 {
     public string Type => "multiply";
 
+    public bool IsPure => true;
+
     public IEnumerable<JobValidationError> Validate(TaskSpec task)
     {
         if (TaskParams.Number(TaskParams.Get(task.Params, "times")) is null)

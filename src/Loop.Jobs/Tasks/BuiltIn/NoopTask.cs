@@ -5,6 +5,8 @@ internal sealed class NoopTask : IJobTask
 {
     public string Type => "noop";
 
+    public bool IsPure => true;
+
     public ValueTask<TaskResult> RunAsync(TaskContext context, CancellationToken cancellationToken) =>
         ValueTask.FromResult(TaskResult.Completed(context.Input));
 }
