@@ -49,9 +49,11 @@ internal static class PgJobSchema
                     outgoing_token text NULL,
                     confirmations integer NOT NULL);
                 -- Run data is json, not jsonb: kept as written (key order, number text), and not parsed on every checkpoint.
+                -- Free space in each page lets a claim's update (owner, lease, version: no indexed column) stay on its
+                -- page without touching an index; seq needs no unique index (its sequence makes it unique).
                 CREATE TABLE IF NOT EXISTS {t.Runs} (
                     id uuid PRIMARY KEY,
-                    seq bigserial NOT NULL UNIQUE,
+                    seq bigserial NOT NULL,
                     job_id text NOT NULL,
                     status text NOT NULL,
                     initiator text NOT NULL,
@@ -68,7 +70,8 @@ internal static class PgJobSchema
                     results json NOT NULL,
                     owner text NULL,
                     lease_until timestamptz NULL,
-                    version integer NOT NULL);
+                    version integer NOT NULL)
+                    WITH (fillfactor = 80);
                 CREATE INDEX IF NOT EXISTS {t.Prefix}_runs_open_idx ON {t.Runs} (job_id, seq) WHERE status NOT IN ('completed', 'errored', 'cancelled');
                 CREATE INDEX IF NOT EXISTS {t.Prefix}_runs_job_idx ON {t.Runs} (job_id, seq);
                 CREATE INDEX IF NOT EXISTS {t.Prefix}_runs_finished_idx ON {t.Runs} (finished_at) WHERE finished_at IS NOT NULL;
