@@ -11,14 +11,16 @@ internal sealed class RunCreator : IAsyncDisposable
     private const int MaxBatch = 256;
     private readonly IJobStore _store;
     private readonly Channel<(NewRun Run, TaskCompletionSource<bool> Created)> _pending =
-        Channel.CreateUnbounded<(NewRun, TaskCompletionSource<bool>)>(new UnboundedChannelOptions { SingleReader = true });
+        Channel.CreateUnbounded<(NewRun, TaskCompletionSource<bool>)>(new UnboundedChannelOptions { SingleReader = false });
 
+    // Two batches in flight: one commits while the next fills (a single loop left callers waiting a commit apart).
+    private const int Writers = 2;
     private readonly Task _loop;
 
     public RunCreator(IJobStore store)
     {
         _store = store;
-        _loop = Task.Run(CreateLoopAsync);
+        _loop = Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => Task.Run(CreateLoopAsync)));
     }
 
     /// <summary>Creates the run; false when its fire was taken or its job is archived or gone.</summary>

@@ -11,14 +11,16 @@ internal sealed class RunWriter : IAsyncDisposable
     private const int MaxBatch = 256;
     private readonly IJobStore _store;
     private readonly Channel<(JobRun Run, TaskCompletionSource<bool> Written)> _pending =
-        Channel.CreateUnbounded<(JobRun, TaskCompletionSource<bool>)>(new UnboundedChannelOptions { SingleReader = true });
+        Channel.CreateUnbounded<(JobRun, TaskCompletionSource<bool>)>(new UnboundedChannelOptions { SingleReader = false });
 
+    // Two batches in flight: one commits while the next fills (a single loop left callers waiting a commit apart).
+    private const int Writers = 2;
     private readonly Task _loop;
 
     public RunWriter(IJobStore store)
     {
         _store = store;
-        _loop = Task.Run(WriteLoopAsync);
+        _loop = Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => Task.Run(WriteLoopAsync)));
     }
 
     /// <summary>Writes <paramref name="run"/> if its version is still the stored one; false when it changed elsewhere.</summary>
