@@ -53,7 +53,13 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
     /// <summary>Runs executing in this host now.</summary>
     public int Executing => _active.Count;
 
-    public void Start() => _dispatch.Start();
+    public void Start()
+    {
+        _dispatch.Start();
+
+        // Runs left ready by an earlier host (a restart, a takeover) start now, not at the first poll.
+        _dispatch.WakeUp();
+    }
 
     public void WakeUp() => _dispatch.WakeUp();
 
@@ -141,9 +147,13 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
 
     // The claimed runs of one job, in order: each after the one before finished; the rest go back when one parks, is
     // lost, or when the next one's lease would run out during it.
+    // The claimed runs of one job, in order: each after the one before finished; the rest go back when one parks, is
+    // lost, or when the next one's lease would run out during it. Runs without effect (pure tasks only) end together in
+    // one write, before anything else of the job is written.
     private async Task ExecuteAsync(List<JobRun> runs, JobSpec? job)
     {
         var next = 0;
+        var deferred = new List<JobRun>();
         try
         {
             while (next < runs.Count && !_stopping.IsCancellationRequested)
@@ -155,12 +165,19 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
                 }
 
                 next++;
-                if (!await _executor.ExecuteAsync(run, job, _stopping.Token).ConfigureAwait(false))
+                var before = deferred.Count;
+                if (!await _executor.ExecuteAsync(run, job, _stopping.Token, deferred).ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                if (deferred.Count == before && !await _executor.WriteDeferredAsync(deferred).ConfigureAwait(false))
                 {
                     break;
                 }
             }
 
+            await _executor.WriteDeferredAsync(deferred).ConfigureAwait(false);
             if (next < runs.Count)
             {
                 await _executor.ReleaseAsync(runs.Skip(next)).ConfigureAwait(false);

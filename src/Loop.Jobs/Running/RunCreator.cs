@@ -52,6 +52,12 @@ internal sealed class RunCreator : IAsyncDisposable
                 batch.Add(item);
             }
 
+            // The other loop may have taken what woke this one.
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
             try
             {
                 var results = await _store.CreateRunsAsync([.. batch.Select(b => b.Run)], CancellationToken.None).ConfigureAwait(false);

@@ -22,8 +22,12 @@ internal sealed class RunExecutor(
     JobsMetrics metrics,
     ILogger logger)
 {
-    /// <summary>Executes <paramref name="run"/>; true when it finished (completed or errored) and that was written.</summary>
-    public async Task<bool> ExecuteAsync(JobRun run, JobSpec? job, CancellationToken stopping)
+    /// <summary>
+    /// Executes <paramref name="run"/>; true when it finished (completed or errored) and that was written, or, for a run
+    /// of pure tasks only when <paramref name="deferred"/> is given, added there to be written by the caller (see
+    /// <see cref="WriteDeferredAsync"/>): such a run has no effect, so its end may ride with the next write.
+    /// </summary>
+    public async Task<bool> ExecuteAsync(JobRun run, JobSpec? job, CancellationToken stopping, List<JobRun>? deferred = null)
     {
         if (job is null)
         {
@@ -34,6 +38,12 @@ internal sealed class RunExecutor(
         {
             // A sleep task completes when its run wakes, with its input as its output.
             Complete(run, job.Tasks[run.TaskIndex], run.Data);
+        }
+
+        // Only a run that starts fresh and has no effect at all (pure tasks, no confirmations) defers its end.
+        if (run.TaskIndex != 0 || job.MinConfirmations > 0 || !job.Tasks.All(t => t.Confirmations is null or 0 && tasks.Find(t.Type)?.IsPure == true))
+        {
+            deferred = null;
         }
 
         run.Status = RunStatus.InProgress;
@@ -106,7 +116,7 @@ internal sealed class RunExecutor(
                 case TaskOutcome.Errored:
                     JobsLog.TaskFailed(logger, run.TaskIndex, spec.Type, run.Id, run.JobId, result.Error!);
                     run.Results.Add(new TaskRunResult(run.TaskIndex, spec.Type, false, null, result.Error, clock.GetUtcNow()));
-                    return await FinishAsync(run, RunStatus.Errored, $"task {run.TaskIndex} ({spec.Type}): {result.Error}").ConfigureAwait(false);
+                    return await FinishAsync(run, RunStatus.Errored, $"task {run.TaskIndex} ({spec.Type}): {result.Error}", deferred).ConfigureAwait(false);
                 case TaskOutcome.PendingExternal:
                     run.PendingBridge = bridge?.Name ?? spec.Type;
                     await ParkAsync(run, RunStatus.PendingBridge).ConfigureAwait(false);
@@ -125,7 +135,34 @@ internal sealed class RunExecutor(
             }
         }
 
-        return await FinishAsync(run, RunStatus.Completed, null).ConfigureAwait(false);
+        return await FinishAsync(run, RunStatus.Completed, null, deferred).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes the ends of deferred runs in one transaction, in order; false when any was changed elsewhere.</summary>
+    public async Task<bool> WriteDeferredAsync(List<JobRun> deferred)
+    {
+        if (deferred.Count == 0)
+        {
+            return true;
+        }
+
+        var written = await writer.WriteAllAsync([.. deferred]).ConfigureAwait(false);
+        var all = true;
+        for (var i = 0; i < deferred.Count; i++)
+        {
+            if (written[i])
+            {
+                Finished(deferred[i]);
+            }
+            else
+            {
+                all = false;
+                JobsLog.RunLost(logger, deferred[i].Id, deferred[i].JobId);
+            }
+        }
+
+        deferred.Clear();
+        return all;
     }
 
     /// <summary>Hands claimed runs back unexecuted (an earlier run of their job parked, or their lease is running out).</summary>
@@ -166,21 +203,32 @@ internal sealed class RunExecutor(
         }
     }
 
-    private async Task<bool> FinishAsync(JobRun run, RunStatus status, string? error)
+    private async Task<bool> FinishAsync(JobRun run, RunStatus status, string? error, List<JobRun>? deferred = null)
     {
         run.Status = status;
         run.Error = error;
         run.FinishedAt = clock.GetUtcNow();
         run.Owner = null;
         run.LeaseUntil = null;
+        if (deferred is not null)
+        {
+            deferred.Add(run);
+            return true;
+        }
+
         if (await WriteOrLoseAsync(run).ConfigureAwait(false))
         {
-            metrics.Finished(run, run.FinishedAt.Value - run.CreatedAt);
-            JobsLog.RunFinished(logger, run.Id, run.JobId, status.ToName(), run.Results.Count, error is null ? string.Empty : ": " + error);
+            Finished(run);
             return true;
         }
 
         return false;
+    }
+
+    private void Finished(JobRun run)
+    {
+        metrics.Finished(run, run.FinishedAt!.Value - run.CreatedAt);
+        JobsLog.RunFinished(logger, run.Id, run.JobId, run.Status.ToName(), run.Results.Count, run.Error is null ? string.Empty : ": " + run.Error);
     }
 
     private async Task<bool> WriteOrLoseAsync(JobRun run)

@@ -10,8 +10,8 @@ internal sealed class RunWriter : IAsyncDisposable
 {
     private const int MaxBatch = 256;
     private readonly IJobStore _store;
-    private readonly Channel<(JobRun Run, TaskCompletionSource<bool> Written)> _pending =
-        Channel.CreateUnbounded<(JobRun, TaskCompletionSource<bool>)>(new UnboundedChannelOptions { SingleReader = false });
+    private readonly Channel<(IReadOnlyList<JobRun> Runs, TaskCompletionSource<IReadOnlyList<bool>> Written)> _pending =
+        Channel.CreateUnbounded<(IReadOnlyList<JobRun>, TaskCompletionSource<IReadOnlyList<bool>>)>(new UnboundedChannelOptions { SingleReader = false });
 
     // Two batches in flight: one commits while the next fills (a single loop left callers waiting a commit apart).
     private const int Writers = 2;
@@ -24,10 +24,13 @@ internal sealed class RunWriter : IAsyncDisposable
     }
 
     /// <summary>Writes <paramref name="run"/> if its version is still the stored one; false when it changed elsewhere.</summary>
-    public Task<bool> WriteAsync(JobRun run)
+    public async Task<bool> WriteAsync(JobRun run) => (await WriteAllAsync([run]).ConfigureAwait(false))[0];
+
+    /// <summary>Writes <paramref name="runs"/> in one transaction (never split across two), each if its version is still the stored one.</summary>
+    public Task<IReadOnlyList<bool>> WriteAllAsync(IReadOnlyList<JobRun> runs)
     {
-        var written = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_pending.Writer.TryWrite((run, written)))
+        var written = new TaskCompletionSource<IReadOnlyList<bool>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_pending.Writer.TryWrite((runs, written)))
         {
             written.SetException(new ObjectDisposedException(nameof(RunWriter)));
         }
@@ -43,21 +46,31 @@ internal sealed class RunWriter : IAsyncDisposable
 
     private async Task WriteLoopAsync()
     {
-        var batch = new List<(JobRun Run, TaskCompletionSource<bool> Written)>(MaxBatch);
+        var batch = new List<(IReadOnlyList<JobRun> Runs, TaskCompletionSource<IReadOnlyList<bool>> Written)>();
         while (await _pending.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch.Clear();
-            while (batch.Count < MaxBatch && _pending.Reader.TryRead(out var item))
+            var count = 0;
+            while (count < MaxBatch && _pending.Reader.TryRead(out var item))
             {
                 batch.Add(item);
+                count += item.Runs.Count;
+            }
+
+            // The other loop may have taken what woke this one.
+            if (batch.Count == 0)
+            {
+                continue;
             }
 
             try
             {
-                var results = await _store.UpdateRunsAsync([.. batch.Select(b => b.Run)], CancellationToken.None).ConfigureAwait(false);
-                for (var i = 0; i < batch.Count; i++)
+                var results = await _store.UpdateRunsAsync([.. batch.SelectMany(b => b.Runs)], CancellationToken.None).ConfigureAwait(false);
+                var at = 0;
+                foreach (var (runs, written) in batch)
                 {
-                    batch[i].Written.SetResult(results[i]);
+                    written.SetResult([.. results.Skip(at).Take(runs.Count)]);
+                    at += runs.Count;
                 }
             }
             catch (Exception ex)

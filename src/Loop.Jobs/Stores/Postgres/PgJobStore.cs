@@ -91,18 +91,44 @@ public sealed class PgJobStore : IJobStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<bool>> CreateRunsAsync(IReadOnlyList<NewRun> runs, CancellationToken cancellationToken)
     {
-        // One statement per run, all in one batch (one transaction, one commit): each inserts its run only when the job
-        // is live and its fire (when it has one) is new.
+        // One batch, one transaction, one commit: the runs without a fire in one statement, each run with a fire in one
+        // of its own; a run is inserted only when its job is live and its fire (when it has one) is new.
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var batch = new NpgsqlBatch(connection);
-        foreach (var (run, fire) in runs)
+        var plain = runs.Where(r => r.Fire is null).Select(r => r.Run).ToList();
+        if (plain.Count > 0)
+        {
+            var command = new NpgsqlBatchCommand($"""
+                INSERT INTO {_t.Runs} (id, job_id, status, initiator, created_at, creation_height, input, task_index, data, error, results, version)
+                SELECT u.id, u.job_id, u.status, u.initiator, u.created_at, u.creation_height, u.input::json, 0, u.data::json, u.error, '[]'::json, 0
+                FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[], $7::text[], $8::text[], $9::text[])
+                    WITH ORDINALITY AS u(id, job_id, status, initiator, created_at, creation_height, input, data, error, ord)
+                WHERE EXISTS (SELECT 1 FROM {_t.Jobs} j WHERE j.id = u.job_id AND j.archived_at IS NULL)
+                ORDER BY u.ord
+                RETURNING id, seq
+                """);
+            var p = command.Parameters;
+            p.Add(new NpgsqlParameter { Value = plain.Select(r => r.Id).ToArray() });
+            p.Add(new NpgsqlParameter { Value = plain.Select(r => r.JobId).ToArray() });
+            p.Add(new NpgsqlParameter { Value = plain.Select(r => r.Status.ToName()).ToArray() });
+            p.Add(new NpgsqlParameter { Value = plain.Select(r => r.InitiatorType).ToArray() });
+            p.Add(new NpgsqlParameter { Value = plain.Select(r => r.CreatedAt).ToArray() });
+            p.Add(new NpgsqlParameter { Value = plain.Select(r => r.CreationHeight).ToArray() });
+            p.Add(new NpgsqlParameter { Value = plain.Select(r => r.Input?.ToJsonString()).ToArray() });
+            p.Add(new NpgsqlParameter { Value = plain.Select(r => r.Data?.ToJsonString()).ToArray() });
+            p.Add(new NpgsqlParameter { Value = plain.Select(r => r.Error).ToArray() });
+            batch.BatchCommands.Add(command);
+        }
+
+        var fired = runs.Where(r => r.Fire is not null).ToList();
+        foreach (var (run, fire) in fired)
         {
             var command = new NpgsqlBatchCommand($"""
                 WITH live AS (SELECT 1 FROM {_t.Jobs} WHERE id = $1 AND archived_at IS NULL),
-                fire AS (INSERT INTO {_t.Fires} (job_id, initiator, key, fired_at) SELECT $1, $10, $11, $12 FROM live WHERE $11 IS NOT NULL ON CONFLICT DO NOTHING RETURNING 1)
-                INSERT INTO {_t.Runs} (id, job_id, status, initiator, created_at, creation_height, input, task_index, data, error, sleep_until, wait_height, pending_bridge, finished_at, results, owner, lease_until, version)
-                SELECT $2, $1, $3, $4, $5, $6, $7, 0, $8, $9, NULL, NULL, NULL, NULL, '[]'::json, NULL, NULL, 0 FROM {(fire is null ? "live" : "fire")}
-                RETURNING seq
+                fire AS (INSERT INTO {_t.Fires} (job_id, initiator, key, fired_at) SELECT $1, $10, $11, $12 FROM live ON CONFLICT DO NOTHING RETURNING 1)
+                INSERT INTO {_t.Runs} (id, job_id, status, initiator, created_at, creation_height, input, task_index, data, error, results, version)
+                SELECT $2, $1, $3, $4, $5, $6, $7, 0, $8, $9, '[]'::json, 0 FROM fire
+                RETURNING id, seq
                 """);
             var p = command.Parameters;
             p.Add(new NpgsqlParameter { Value = run.JobId });
@@ -114,23 +140,33 @@ public sealed class PgJobStore : IJobStore
             p.Add(Json(run.Input?.ToJsonString()));
             p.Add(Json(run.Data?.ToJsonString()));
             p.Add(Nullable(run.Error, NpgsqlDbType.Text));
-            p.Add(Nullable(fire?.InitiatorIndex, NpgsqlDbType.Integer));
-            p.Add(Nullable(fire?.Key, NpgsqlDbType.Text));
-            p.Add(Nullable(fire?.At, NpgsqlDbType.TimestampTz));
+            p.Add(new NpgsqlParameter { Value = fire!.InitiatorIndex });
+            p.Add(new NpgsqlParameter { Value = fire.Key });
+            p.Add(new NpgsqlParameter { Value = fire.At });
             batch.BatchCommands.Add(command);
         }
 
+        var sequences = new Dictionary<Guid, long>();
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            do
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    sequences[reader.GetGuid(0)] = reader.GetInt64(1);
+                }
+            }
+            while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false));
+        }
+
         var created = new bool[runs.Count];
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         for (var i = 0; i < runs.Count; i++)
         {
-            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            if (sequences.TryGetValue(runs[i].Run.Id, out var seq))
             {
-                runs[i].Run.Sequence = reader.GetInt64(0);
+                runs[i].Run.Sequence = seq;
                 created[i] = true;
             }
-
-            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
         }
 
         return created;
@@ -271,39 +307,49 @@ public sealed class PgJobStore : IJobStore
             return [];
         }
 
-        // One batch, one implicit transaction, one commit for every update waiting.
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var batch = new NpgsqlBatch(connection);
-        foreach (var run in runs)
+        // One statement for every update waiting (one plan, one commit). A run named twice in one call is written
+        // once at most: its second entry carries the version the first one replaces, so it is refused.
+        var first = new HashSet<Guid>();
+        var rows = runs.Where(r => first.Add(r.Id)).ToList();
+        await using var command = _dataSource.CreateCommand($"""
+            UPDATE {_t.Runs} r SET status = u.status, creation_height = u.creation_height, task_index = u.task_index, data = u.data::json,
+                error = u.error, sleep_until = u.sleep_until, wait_height = u.wait_height, pending_bridge = u.pending_bridge,
+                finished_at = u.finished_at, results = u.results::json, owner = u.owner, lease_until = u.lease_until, version = r.version + 1
+            FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::int[], $5::text[], $6::text[], $7::timestamptz[], $8::bigint[],
+                        $9::text[], $10::timestamptz[], $11::text[], $12::text[], $13::timestamptz[], $14::int[])
+                AS u(id, status, creation_height, task_index, data, error, sleep_until, wait_height, pending_bridge, finished_at, results, owner, lease_until, version)
+            WHERE r.id = u.id AND r.version = u.version
+            RETURNING r.id
+            """);
+        var p = command.Parameters;
+        p.Add(new NpgsqlParameter { Value = rows.Select(r => r.Id).ToArray() });
+        p.Add(new NpgsqlParameter { Value = rows.Select(r => r.Status.ToName()).ToArray() });
+        p.Add(new NpgsqlParameter { Value = rows.Select(r => r.CreationHeight).ToArray() });
+        p.Add(new NpgsqlParameter { Value = rows.Select(r => r.TaskIndex).ToArray() });
+        p.Add(new NpgsqlParameter { Value = rows.Select(r => r.Data?.ToJsonString()).ToArray() });
+        p.Add(new NpgsqlParameter { Value = rows.Select(r => r.Error).ToArray() });
+        p.Add(new NpgsqlParameter { Value = rows.Select(r => r.SleepUntil).ToArray() });
+        p.Add(new NpgsqlParameter { Value = rows.Select(r => r.WaitForHeight).ToArray() });
+        p.Add(new NpgsqlParameter { Value = rows.Select(r => r.PendingBridge).ToArray() });
+        p.Add(new NpgsqlParameter { Value = rows.Select(r => r.FinishedAt).ToArray() });
+        p.Add(new NpgsqlParameter { Value = rows.Select(r => RunResultsJson.Write(r.Results)).ToArray() });
+        p.Add(new NpgsqlParameter { Value = rows.Select(r => r.Owner).ToArray() });
+        p.Add(new NpgsqlParameter { Value = rows.Select(r => r.LeaseUntil).ToArray() });
+        p.Add(new NpgsqlParameter { Value = rows.Select(r => r.Version).ToArray() });
+        var updated = new HashSet<Guid>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
-            var command = new NpgsqlBatchCommand($"""
-                UPDATE {_t.Runs} SET status = $2, creation_height = $3, task_index = $4, data = $5, error = $6, sleep_until = $7,
-                    wait_height = $8, pending_bridge = $9, finished_at = $10, results = $11, owner = $12, lease_until = $13, version = version + 1
-                WHERE id = $1 AND version = $14
-                """);
-            var p = command.Parameters;
-            p.Add(new NpgsqlParameter { Value = run.Id });
-            p.Add(new NpgsqlParameter { Value = run.Status.ToName() });
-            p.Add(Nullable(run.CreationHeight, NpgsqlDbType.Bigint));
-            p.Add(new NpgsqlParameter { Value = run.TaskIndex });
-            p.Add(Json(run.Data?.ToJsonString()));
-            p.Add(Nullable(run.Error, NpgsqlDbType.Text));
-            p.Add(Nullable(run.SleepUntil, NpgsqlDbType.TimestampTz));
-            p.Add(Nullable(run.WaitForHeight, NpgsqlDbType.Bigint));
-            p.Add(Nullable(run.PendingBridge, NpgsqlDbType.Text));
-            p.Add(Nullable(run.FinishedAt, NpgsqlDbType.TimestampTz));
-            p.Add(Json(RunResultsJson.Write(run.Results)));
-            p.Add(Nullable(run.Owner, NpgsqlDbType.Text));
-            p.Add(Nullable(run.LeaseUntil, NpgsqlDbType.TimestampTz));
-            p.Add(new NpgsqlParameter { Value = run.Version });
-            batch.BatchCommands.Add(command);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                updated.Add(reader.GetGuid(0));
+            }
         }
 
-        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         var written = new bool[runs.Count];
+        var counted = new HashSet<Guid>();
         for (var i = 0; i < runs.Count; i++)
         {
-            written[i] = batch.BatchCommands[i].RecordsAffected == 1;
+            written[i] = updated.Contains(runs[i].Id) && counted.Add(runs[i].Id);
             if (written[i])
             {
                 runs[i].Version++;
