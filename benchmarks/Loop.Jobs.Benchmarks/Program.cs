@@ -1,7 +1,8 @@
 // Loop.Jobs measured beside its baselines, in one run on one PostgreSQL cluster (fsync and synchronous_commit on):
 //  1. Runs per second of a three-task job (jsonparse -> multiply -> noop), 16 jobs, each job's runs requested by its
 //     own caller: Loop.Jobs on PostgreSQL (and in memory, for reference) beside a naive baseline that writes the same
-//     run the obvious way (an INSERT, then one transaction with an UPDATE per task, then the final UPDATE).
+//     run the obvious way (an INSERT, then one transaction with an UPDATE per task, then the final UPDATE). Also the
+//     same job with a first task that has an effect (not pure), which Loop.Jobs checkpoints on its own.
 //  2. Cron firing lateness, 16 jobs firing every second: how late the first task starts after its occurrence, for
 //     Loop.Jobs (PostgreSQL and memory) and Quartz.NET (RAM job store, the same schedule).
 //   dotnet run -c Release --project benchmarks/Loop.Jobs.Benchmarks [-- runs-per-job seconds]
@@ -26,6 +27,7 @@ for (var round = 0; round < 2; round++)
 {
     Add(results, "naive: INSERT + one transaction per task + final UPDATE (PostgreSQL)", await Throughput.NaiveAsync(server.ConnectionString, Jobs, runsPerJob));
     Add(results, "Loop.Jobs, PostgreSQL store", await Throughput.LoopAsync(server.ConnectionString, Jobs, runsPerJob, memory: false));
+    Add(results, "Loop.Jobs, PostgreSQL store, first task with an effect", await Throughput.LoopAsync(server.ConnectionString, Jobs, runsPerJob, memory: false, effect: true));
     Add(results, "Loop.Jobs, memory store", await Throughput.LoopAsync(server.ConnectionString, Jobs, runsPerJob, memory: true));
 }
 
@@ -37,7 +39,7 @@ foreach (var (name, rates) in results)
 }
 
 var naive = results.First().Value.Max();
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Loop.Jobs PostgreSQL / naive: {results["Loop.Jobs, PostgreSQL store"].Max() / naive:0.00}x"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Loop.Jobs PostgreSQL / naive: {results["Loop.Jobs, PostgreSQL store"].Max() / naive:0.00}x; with an effect first: {results["Loop.Jobs, PostgreSQL store, first task with an effect"].Max() / naive:0.00}x"));
 Console.WriteLine();
 
 Console.WriteLine("| cron lateness (first task start - occurrence) | samples | p50 ms | p99 ms | max ms |");
