@@ -27,7 +27,7 @@ public sealed partial class DemoJobs(IJobService jobs, IOptions<DemoOptions> opt
         var demo = options.Value;
         var spec = JobSpec.Parse($$$"""
             {"id": "demo-price",
-             "initiators": [{"type": "cron", "params": {"schedule": "*/5 * * * * *"}}],
+             "initiators": [{"type": "cron", "params": {"schedule": "*/5 * * * * *"}}, {"type": "web"}],
              "tasks": [{"type": "httpget", "params": {"get": "http://{{{demo.BindAddress}}}:{{{demo.HttpPort}}}/demo/price"}},
                        {"type": "jsonparse", "params": {"path": ["USD"]}},
                        {"type": "multiply", "params": {"times": 100}},
@@ -44,7 +44,7 @@ public sealed partial class DemoJobs(IJobService jobs, IOptions<DemoOptions> opt
         }
     }
 
-    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "job {JobId} added: every 5 s httpget /demo/price -> jsonparse -> multiply -> emit")]
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "job {JobId} added: every 5 s (and on POST /v2/jobs/{JobId}/runs) httpget /demo/price -> jsonparse -> multiply -> emit")]
     private static partial void LogJobAdded(ILogger logger, string jobId);
 
     [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "demo job refused: {Reason}")]

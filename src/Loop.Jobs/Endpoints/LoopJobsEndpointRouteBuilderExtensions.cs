@@ -124,7 +124,10 @@ public static class LoopJobsEndpointRouteBuilderExtensions
         ["createdAt"] = run.CreatedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
     };
 
-    private static IResult Json(JsonObject body, int status) => Results.Content(body.ToJsonString(), "application/json", null, status);
+    // Times read as written ("+00:00", not "\u002B00:00"); the body is JSON, never HTML.
+    private static readonly JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static IResult Json(JsonObject body, int status) => Results.Content(body.ToJsonString(Relaxed), "application/json", null, status);
 
     private static IResult Error(int status, string message) => Json(new JsonObject { ["error"] = message }, status);
 }
