@@ -19,7 +19,7 @@ public sealed class PgJobSchemaTests(SharedPostgres postgres)
 
         var start = () => new PgJobStore(postgres.Fixture.DataSource, new PgJobStoreOptions { TablePrefix = prefix }).InitializeAsync(default);
 
-        await start.Should().ThrowAsync<InvalidOperationException>().WithMessage($"*{prefix}_* have schema version 99, newer than this Loop.Jobs understands (1)*");
+        await start.Should().ThrowAsync<InvalidOperationException>().WithMessage($"*{prefix}_*: schema version 99, newer than this Loop.Jobs understands (1)*");
     }
 
     [Theory]
