@@ -375,12 +375,16 @@ public sealed class JobService : LoopService, IJobService
         }
 
         var initiator = job.Initiators[initiatorIndex].Type.ToLowerInvariant();
+
+        // A fire created ahead of its occurrence (so that its durable write is done when it is due) starts no earlier.
+        var ahead = fire is not null && fire.At > now;
         var run = new JobRun
         {
             Id = Guid.NewGuid(),
             JobId = job.Id,
             InitiatorType = initiator,
-            CreatedAt = now,
+            CreatedAt = ahead ? fire!.At : now,
+            SleepUntil = ahead ? fire!.At : null,
             CreationHeight = creationHeight ?? _heads?.Head?.Number,
             Input = input?.DeepClone(),
             Data = input?.DeepClone(),

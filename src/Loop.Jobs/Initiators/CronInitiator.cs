@@ -95,7 +95,7 @@ internal sealed class CronInitiator(LoopJobsOptions options, ILogger logger) : I
                 }
 
                 _timer?.Dispose();
-                var due = next - _clock.GetUtcNow();
+                var due = next - FireLead.Lead - _clock.GetUtcNow();
                 _timer = _clock.CreateTimer(_ => Fired(next), null, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
             }
         }
@@ -103,9 +103,10 @@ internal sealed class CronInitiator(LoopJobsOptions options, ILogger logger) : I
         private void Fired(DateTimeOffset occurrence)
         {
             var now = _clock.GetUtcNow();
-            if (now < occurrence)
+            if (now < occurrence - FireLead.Lead)
             {
-                // System timers may fire a millisecond early; a run never starts before its occurrence.
+                // System timers may fire a millisecond early; the run is written no earlier than its lead, and starts
+                // no earlier than its occurrence (its wake time).
                 ArmAt(occurrence);
                 return;
             }

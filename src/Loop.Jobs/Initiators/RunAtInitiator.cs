@@ -92,15 +92,16 @@ internal sealed class RunAtInitiator(ILogger logger) : IJobInitiator
                 }
 
                 _timer?.Dispose();
-                var due = _at - _clock.GetUtcNow();
+                var due = _at - FireLead.Lead - _clock.GetUtcNow();
                 _timer = _clock.CreateTimer(_ => Fired(), null, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
             }
         }
 
         private void Fired()
         {
-            // System timers may fire a millisecond early; the run never starts before its time.
-            if (_clock.GetUtcNow() < _at)
+            // System timers may fire a millisecond early; the run is written no earlier than its lead, and starts no
+            // earlier than its time (its wake time).
+            if (_clock.GetUtcNow() < _at - FireLead.Lead)
             {
                 Arm();
                 return;

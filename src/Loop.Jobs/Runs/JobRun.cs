@@ -41,7 +41,7 @@ public sealed class JobRun
     /// <summary>Why the run errored or was cancelled.</summary>
     public string? Error { get; set; }
 
-    /// <summary>When a sleeping run wakes.</summary>
+    /// <summary>When a sleeping run wakes; for a run created ahead of its cron or run-at occurrence, the occurrence (it starts no earlier).</summary>
     public DateTimeOffset? SleepUntil { get; set; }
 
     /// <summary>The height a run pending confirmations waits for.</summary>

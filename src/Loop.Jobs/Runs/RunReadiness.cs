@@ -5,7 +5,8 @@ internal static class RunReadiness
 {
     public static bool IsReady(RunStatus status, DateTimeOffset? sleepUntil, long? waitForHeight, DateTimeOffset now, long? height) => status switch
     {
-        RunStatus.InProgress => true,
+        // A run created ahead of its cron or run-at occurrence carries the occurrence as its wake time.
+        RunStatus.InProgress => sleepUntil is null || sleepUntil <= now,
         RunStatus.PendingSleep => sleepUntil <= now,
         RunStatus.PendingConfirmations => height is { } h && waitForHeight <= h,
         _ => false,

@@ -15,9 +15,14 @@ public sealed class EarlyTimerTests
         var cron = await jobs.Service.AddJobAsync(new JobSpec { Initiators = [InitiatorSpec.Cron("*/5 * * * * *")], Tasks = [new TaskSpec("noop")] });
         var once = await jobs.Service.AddJobAsync(new JobSpec { Initiators = [InitiatorSpec.RunAt(JobsHarness.T0.AddSeconds(5))], Tasks = [new TaskSpec("noop")] });
 
-        // The timers fire 2 ms before the occurrence; a run created then would carry that time.
+        // The timers fire 2 ms early; a run is written ahead of its occurrence but must not start before it.
         clock.Advance(TimeSpan.FromSeconds(5) - TimeSpan.FromMilliseconds(1));
+        var ahead = await jobs.WaitForRunsAsync(cron.Id, 1);
+        ahead.Single().Results.Should().BeEmpty("at 00:00:04.999 the run exists and has not started");
+        (await jobs.WaitForRunsAsync(once.Id, 1)).Single().Results.Should().BeEmpty();
+
         clock.Advance(TimeSpan.FromMilliseconds(1));
+        (await jobs.WaitForStatusAsync(ahead.Single().Id, RunStatus.Completed)).Results.Single().FinishedAt.Should().Be(JobsHarness.T0.AddSeconds(5));
 
         (await jobs.WaitForRunsAsync(cron.Id, 1)).Single().CreatedAt.Should().Be(JobsHarness.T0.AddSeconds(5), "a cron run never starts before its occurrence");
         (await jobs.WaitForRunsAsync(once.Id, 1)).Single().CreatedAt.Should().Be(JobsHarness.T0.AddSeconds(5), "a run-at run never starts before its time");

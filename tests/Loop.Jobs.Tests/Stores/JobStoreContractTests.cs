@@ -191,6 +191,22 @@ public abstract class JobStoreContractTests
     }
 
     [Fact]
+    public async Task A_run_created_ahead_of_its_occurrence_is_claimed_from_its_wake_time_on()
+    {
+        var store = await CreateStoreAsync();
+        await store.AddJobAsync(Job("a"), default);
+        var run = Run("a");
+        run.SleepUntil = T0.AddSeconds(1);
+        await store.CreateRunAsync(run, new InitiatorFire(0, "cron:1", T0.AddSeconds(1)), default);
+        var after = Run("a");
+        await store.CreateRunAsync(after, null, default);
+
+        (await store.GetNextWakeAsync(default)).Should().Be(T0.AddSeconds(1));
+        (await store.ClaimRunsAsync("h", T0.AddMilliseconds(999), T0.AddSeconds(30), null, 10, 5, default)).Should().BeEmpty("neither it nor the run after it starts early");
+        (await store.ClaimRunsAsync("h", T0.AddSeconds(1), T0.AddSeconds(30), null, 10, 5, default)).Select(r => r.Id).Should().Equal(run.Id, after.Id);
+    }
+
+    [Fact]
     public async Task Runs_pending_a_connection_resume_together()
     {
         var store = await CreateStoreAsync();

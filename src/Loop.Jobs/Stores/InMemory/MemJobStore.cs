@@ -170,7 +170,7 @@ public sealed class MemJobStore : IJobStore
                 }
 
                 taken++;
-                foreach (var run in runs.Take(runsPerJob).TakeWhile((r, i) => i == 0 || (r.Status == RunStatus.InProgress && Free(r, now))))
+                foreach (var run in runs.Take(runsPerJob).TakeWhile((r, i) => i == 0 || (r.Status == RunStatus.InProgress && !(r.SleepUntil > now) && Free(r, now))))
                 {
                     run.Owner = owner;
                     run.LeaseUntil = leaseUntil;
@@ -230,7 +230,7 @@ public sealed class MemJobStore : IJobStore
     {
         lock (_gate)
         {
-            return Task.FromResult(_runs.Values.Where(r => r.Status == RunStatus.PendingSleep).Select(r => r.SleepUntil).Min());
+            return Task.FromResult(_runs.Values.Where(r => r.Status is RunStatus.PendingSleep or RunStatus.InProgress && r.SleepUntil is not null).Select(r => r.SleepUntil).Min());
         }
     }
 

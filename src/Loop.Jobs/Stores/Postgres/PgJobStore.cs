@@ -99,10 +99,10 @@ public sealed class PgJobStore : IJobStore
         if (plain.Count > 0)
         {
             var command = new NpgsqlBatchCommand($"""
-                INSERT INTO {_t.Runs} (id, job_id, status, initiator, created_at, creation_height, input, task_index, data, error, results, version)
-                SELECT u.id, u.job_id, u.status, u.initiator, u.created_at, u.creation_height, u.input::json, 0, u.data::json, u.error, '[]'::json, 0
-                FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[], $7::text[], $8::text[], $9::text[])
-                    WITH ORDINALITY AS u(id, job_id, status, initiator, created_at, creation_height, input, data, error, ord)
+                INSERT INTO {_t.Runs} (id, job_id, status, initiator, created_at, creation_height, input, task_index, data, error, sleep_until, results, version)
+                SELECT u.id, u.job_id, u.status, u.initiator, u.created_at, u.creation_height, u.input::json, 0, u.data::json, u.error, u.sleep_until, '[]'::json, 0
+                FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])
+                    WITH ORDINALITY AS u(id, job_id, status, initiator, created_at, creation_height, input, data, error, sleep_until, ord)
                 WHERE EXISTS (SELECT 1 FROM {_t.Jobs} j WHERE j.id = u.job_id AND j.archived_at IS NULL)
                 ORDER BY u.ord
                 RETURNING id, seq
@@ -117,6 +117,7 @@ public sealed class PgJobStore : IJobStore
             p.Add(new NpgsqlParameter { Value = plain.Select(r => r.Input?.ToJsonString()).ToArray() });
             p.Add(new NpgsqlParameter { Value = plain.Select(r => r.Data?.ToJsonString()).ToArray() });
             p.Add(new NpgsqlParameter { Value = plain.Select(r => r.Error).ToArray() });
+            p.Add(new NpgsqlParameter { Value = plain.Select(r => r.SleepUntil).ToArray() });
             batch.BatchCommands.Add(command);
         }
 
@@ -126,8 +127,8 @@ public sealed class PgJobStore : IJobStore
             var command = new NpgsqlBatchCommand($"""
                 WITH live AS (SELECT 1 FROM {_t.Jobs} WHERE id = $1 AND archived_at IS NULL),
                 fire AS (INSERT INTO {_t.Fires} (job_id, initiator, key, fired_at) SELECT $1, $10, $11, $12 FROM live ON CONFLICT DO NOTHING RETURNING 1)
-                INSERT INTO {_t.Runs} (id, job_id, status, initiator, created_at, creation_height, input, task_index, data, error, results, version)
-                SELECT $2, $1, $3, $4, $5, $6, $7, 0, $8, $9, '[]'::json, 0 FROM fire
+                INSERT INTO {_t.Runs} (id, job_id, status, initiator, created_at, creation_height, input, task_index, data, error, sleep_until, results, version)
+                SELECT $2, $1, $3, $4, $5, $6, $7, 0, $8, $9, $13, '[]'::json, 0 FROM fire
                 RETURNING id, seq
                 """);
             var p = command.Parameters;
@@ -143,6 +144,7 @@ public sealed class PgJobStore : IJobStore
             p.Add(new NpgsqlParameter { Value = fire!.InitiatorIndex });
             p.Add(new NpgsqlParameter { Value = fire.Key });
             p.Add(new NpgsqlParameter { Value = fire.At });
+            p.Add(Nullable(run.SleepUntil, NpgsqlDbType.TimestampTz));
             batch.BatchCommands.Add(command);
         }
 
@@ -219,7 +221,7 @@ public sealed class PgJobStore : IJobStore
             WITH heads AS (
                 SELECT DISTINCT ON (job_id) id FROM {_t.Runs} WHERE {Open} ORDER BY job_id, seq)
             SELECT r.id, r.job_id, r.seq FROM {_t.Runs} r JOIN heads h ON h.id = r.id
-            WHERE (r.status = 'in_progress'
+            WHERE ((r.status = 'in_progress' AND (r.sleep_until IS NULL OR r.sleep_until <= $1))
                    OR (r.status = 'pending_sleep' AND r.sleep_until <= $1)
                    OR (r.status = 'pending_confirmations' AND r.wait_height <= $2))
               AND (r.owner IS NULL OR r.lease_until < $1)
@@ -252,10 +254,10 @@ public sealed class PgJobStore : IJobStore
             // The runs right after each head, in order, taken while they are fresh and free: the host runs them after it.
             await using var command = new NpgsqlCommand(
                 $"""
-                SELECT f.id, f.job_id, f.status = 'in_progress' AND (f.owner IS NULL OR f.lease_until < $1)
+                SELECT f.id, f.job_id, f.status = 'in_progress' AND (f.sleep_until IS NULL OR f.sleep_until <= $1) AND (f.owner IS NULL OR f.lease_until < $1)
                 FROM unnest($2::text[], $3::bigint[]) AS h(job_id, seq)
                 CROSS JOIN LATERAL (
-                    SELECT x.id, x.job_id, x.seq, x.status, x.owner, x.lease_until FROM {_t.Runs} x
+                    SELECT x.id, x.job_id, x.seq, x.status, x.sleep_until, x.owner, x.lease_until FROM {_t.Runs} x
                     WHERE x.job_id = h.job_id AND x.seq > h.seq AND x.{Open}
                     ORDER BY x.seq LIMIT $4 FOR UPDATE) f
                 ORDER BY f.job_id, f.seq
@@ -369,7 +371,7 @@ public sealed class PgJobStore : IJobStore
     /// <inheritdoc />
     public async Task<DateTimeOffset?> GetNextWakeAsync(CancellationToken cancellationToken)
     {
-        await using var command = _dataSource.CreateCommand($"SELECT min(sleep_until) FROM {_t.Runs} WHERE status = 'pending_sleep'");
+        await using var command = _dataSource.CreateCommand($"SELECT min(sleep_until) FROM {_t.Runs} WHERE status IN ('pending_sleep', 'in_progress') AND sleep_until IS NOT NULL");
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is DateTime at ? new DateTimeOffset(at, TimeSpan.Zero) : null;
     }
 
