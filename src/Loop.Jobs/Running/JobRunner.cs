@@ -109,7 +109,9 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
             if (free > 0)
             {
                 var now = _clock.GetUtcNow();
-                claimed = await _store.ClaimRunsAsync(_hostId, now, now + _options.RunLease, _heads?.Head?.Number, free, _options.RunsPerJobClaim, cancellationToken).ConfigureAwait(false);
+                // Runs due within the fire lead are taken now and started by a local timer at their wake time, so that no
+                // store round trip stands between a cron occurrence and its first task.
+                claimed = await _store.ClaimRunsAsync(_hostId, now, now + Initiators.FireLead.Lead, now + _options.RunLease, _heads?.Head?.Number, free, _options.RunsPerJobClaim, cancellationToken).ConfigureAwait(false);
             }
 
             foreach (var runs in claimed.GroupBy(r => r.JobId))
@@ -230,7 +232,7 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
 
             _wakeTimer?.Dispose();
             _wakeAt = next;
-            var due = next.Value - _clock.GetUtcNow();
+            var due = next.Value - Initiators.FireLead.Lead - _clock.GetUtcNow();
             _wakeTimer = _clock.CreateTimer(static s => ((JobRunner)s!).WakeFromTimer(), this, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
         }
     }

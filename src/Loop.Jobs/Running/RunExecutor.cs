@@ -34,6 +34,23 @@ internal sealed class RunExecutor(
             return await FinishAsync(run, RunStatus.Errored, $"job {run.JobId} does not exist").ConfigureAwait(false);
         }
 
+        // A run taken ahead of its wake time (a sleeper, or a fire written ahead of its occurrence) starts at it, on a
+        // local timer; system timers may fire a little early, so wait until the clock says so.
+        while (run.SleepUntil is { } wake && clock.GetUtcNow() < wake)
+        {
+            try
+            {
+                await Task.Delay(wake - clock.GetUtcNow(), clock, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                run.Owner = null;
+                run.LeaseUntil = null;
+                await writer.WriteAsync(run).ConfigureAwait(false);
+                return false;
+            }
+        }
+
         if (run.Status == RunStatus.PendingSleep)
         {
             // A sleep task completes when its run wakes, with its input as its output.

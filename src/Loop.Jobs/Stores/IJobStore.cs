@@ -51,13 +51,13 @@ public interface IJobStore
 
     /// <summary>
     /// Takes ready runs for <paramref name="owner"/> until <paramref name="leaseUntil"/>, from up to
-    /// <paramref name="jobs"/> jobs: of each, its first unfinished run when it is not leased by a live owner and is in
-    /// progress, or asleep until no later than <paramref name="now"/>, or waiting for a height no greater than
-    /// <paramref name="height"/>; then up to <paramref name="runsPerJob"/> - 1 of the runs right after it, while they
+    /// <paramref name="jobs"/> jobs: of each, its first unfinished run when it is not leased by a live owner (a lease
+    /// ending before <paramref name="now"/> is over) and is in progress, or asleep (or created ahead of its occurrence)
+    /// until no later than <paramref name="wakeBy"/>, or waiting for a height no greater than <paramref name="height"/>; then up to <paramref name="runsPerJob"/> - 1 of the runs right after it, while they
     /// are in progress and not leased (a host executes them in order, after the first). Returned grouped by job, each
     /// job's runs in order. Runs of an archived job are taken as usual.
     /// </summary>
-    Task<IReadOnlyList<JobRun>> ClaimRunsAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, long? height, int jobs, int runsPerJob, CancellationToken cancellationToken);
+    Task<IReadOnlyList<JobRun>> ClaimRunsAsync(string owner, DateTimeOffset now, DateTimeOffset wakeBy, DateTimeOffset leaseUntil, long? height, int jobs, int runsPerJob, CancellationToken cancellationToken);
 
     /// <summary>
     /// Writes each run's state if its stored <see cref="JobRun.Version"/> still equals the one in the run, and then

@@ -114,8 +114,8 @@ public sealed class RunEndTests
 
         public Task<IReadOnlyList<JobRun>> ListRunsAsync(string jobId, CancellationToken cancellationToken) => inner.ListRunsAsync(jobId, cancellationToken);
 
-        public Task<IReadOnlyList<JobRun>> ClaimRunsAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, long? height, int jobs, int runsPerJob, CancellationToken cancellationToken) =>
-            inner.ClaimRunsAsync(owner, now, leaseUntil, height, jobs, runsPerJob, cancellationToken);
+        public Task<IReadOnlyList<JobRun>> ClaimRunsAsync(string owner, DateTimeOffset now, DateTimeOffset wakeBy, DateTimeOffset leaseUntil, long? height, int jobs, int runsPerJob, CancellationToken cancellationToken) =>
+            inner.ClaimRunsAsync(owner, now, wakeBy, leaseUntil, height, jobs, runsPerJob, cancellationToken);
 
         public Task<IReadOnlyList<bool>> UpdateRunsAsync(IReadOnlyList<JobRun> runs, CancellationToken cancellationToken)
         {

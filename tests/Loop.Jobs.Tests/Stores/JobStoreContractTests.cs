@@ -78,11 +78,11 @@ public abstract class JobStoreContractTests
             await store.CreateRunAsync(run, null, default);
         }
 
-        var claimed = await store.ClaimRunsAsync("h1", T0, T0.AddSeconds(30), null, 10, 1, default);
+        var claimed = await store.ClaimRunsAsync("h1", T0, T0, T0.AddSeconds(30), null, 10, 1, default);
         claimed.Select(r => r.Id).Should().Equal(a1.Id, b1.Id);
         claimed.Should().OnlyContain(r => r.Owner == "h1" && r.LeaseUntil == T0.AddSeconds(30));
 
-        (await store.ClaimRunsAsync("h2", T0.AddSeconds(1), T0.AddSeconds(31), null, 10, 1, default)).Should().BeEmpty("both heads are leased");
+        (await store.ClaimRunsAsync("h2", T0.AddSeconds(1), T0.AddSeconds(1), T0.AddSeconds(31), null, 10, 1, default)).Should().BeEmpty("both heads are leased");
 
         // Finishing a1 makes a2 the head.
         var done = claimed[0];
@@ -90,7 +90,7 @@ public abstract class JobStoreContractTests
         done.FinishedAt = T0;
         done.Owner = null;
         (await store.UpdateRunsAsync([done], default)).Should().Equal(true);
-        (await store.ClaimRunsAsync("h2", T0.AddSeconds(1), T0.AddSeconds(31), null, 10, 1, default)).Select(r => r.Id).Should().Equal(a2.Id);
+        (await store.ClaimRunsAsync("h2", T0.AddSeconds(1), T0.AddSeconds(1), T0.AddSeconds(31), null, 10, 1, default)).Select(r => r.Id).Should().Equal(a2.Id);
     }
 
     [Fact]
@@ -110,13 +110,13 @@ public abstract class JobStoreContractTests
         var b1 = Run("b");
         await store.CreateRunAsync(b1, null, default);
 
-        var claimed = await store.ClaimRunsAsync("h1", T0, T0.AddSeconds(30), null, 10, 3, default);
+        var claimed = await store.ClaimRunsAsync("h1", T0, T0, T0.AddSeconds(30), null, 10, 3, default);
 
         claimed.Select(r => r.Id).Should().Equal(a[0].Id, a[1].Id, a[2].Id, b1.Id);
-        (await store.ClaimRunsAsync("h2", T0, T0.AddSeconds(30), null, 10, 3, default)).Should().BeEmpty("a's head is leased, so none of a's runs is free to another host");
+        (await store.ClaimRunsAsync("h2", T0, T0, T0.AddSeconds(30), null, 10, 3, default)).Should().BeEmpty("a's head is leased, so none of a's runs is free to another host");
 
         // A lease that ran out lets another host take the head and the runs after it, the unleased one included.
-        var taken = await store.ClaimRunsAsync("h2", T0.AddSeconds(31), T0.AddSeconds(61), null, 1, 5, default);
+        var taken = await store.ClaimRunsAsync("h2", T0.AddSeconds(31), T0.AddSeconds(31), T0.AddSeconds(61), null, 1, 5, default);
         taken.Select(r => r.Id).Should().Equal(a.Select(r => r.Id));
         taken.Should().OnlyContain(r => r.Owner == "h2");
     }
@@ -129,13 +129,13 @@ public abstract class JobStoreContractTests
         var first = Run("a");
         await store.CreateRunAsync(first, null, default);
         await store.CreateRunAsync(Run("a"), null, default);
-        var claimed = (await store.ClaimRunsAsync("h", T0, T0.AddSeconds(30), null, 10, 1, default)).Single();
+        var claimed = (await store.ClaimRunsAsync("h", T0, T0, T0.AddSeconds(30), null, 10, 1, default)).Single();
         claimed.Status = RunStatus.PendingBridge;
         claimed.PendingBridge = "x";
         claimed.Owner = null;
         await store.UpdateRunsAsync([claimed], default);
 
-        (await store.ClaimRunsAsync("h", T0.AddHours(1), T0.AddHours(2), 1_000_000, 10, 1, default)).Should().BeEmpty();
+        (await store.ClaimRunsAsync("h", T0.AddHours(1), T0.AddHours(1), T0.AddHours(2), 1_000_000, 10, 1, default)).Should().BeEmpty();
     }
 
     [Fact]
@@ -144,10 +144,10 @@ public abstract class JobStoreContractTests
         var store = await CreateStoreAsync();
         await store.AddJobAsync(Job("a"), default);
         await store.CreateRunAsync(Run("a"), null, default);
-        var mine = (await store.ClaimRunsAsync("h1", T0, T0.AddSeconds(30), null, 10, 1, default)).Single();
+        var mine = (await store.ClaimRunsAsync("h1", T0, T0, T0.AddSeconds(30), null, 10, 1, default)).Single();
 
-        (await store.ClaimRunsAsync("h2", T0.AddSeconds(29), T0.AddSeconds(59), null, 10, 1, default)).Should().BeEmpty();
-        var theirs = (await store.ClaimRunsAsync("h2", T0.AddSeconds(31), T0.AddSeconds(61), null, 10, 1, default)).Single();
+        (await store.ClaimRunsAsync("h2", T0.AddSeconds(29), T0.AddSeconds(29), T0.AddSeconds(59), null, 10, 1, default)).Should().BeEmpty();
+        var theirs = (await store.ClaimRunsAsync("h2", T0.AddSeconds(31), T0.AddSeconds(31), T0.AddSeconds(61), null, 10, 1, default)).Single();
         theirs.Owner.Should().Be("h2");
 
         mine.TaskIndex = 1;
@@ -165,7 +165,7 @@ public abstract class JobStoreContractTests
         await store.AddJobAsync(Job("c"), default);
         await store.CreateRunAsync(Run("s"), null, default);
         await store.CreateRunAsync(Run("c"), null, default);
-        foreach (var run in await store.ClaimRunsAsync("h", T0, T0.AddSeconds(30), null, 10, 1, default))
+        foreach (var run in await store.ClaimRunsAsync("h", T0, T0, T0.AddSeconds(30), null, 10, 1, default))
         {
             run.Owner = null;
             run.LeaseUntil = null;
@@ -184,14 +184,14 @@ public abstract class JobStoreContractTests
         }
 
         (await store.GetNextWakeAsync(default)).Should().Be(T0.AddMinutes(5));
-        (await store.ClaimRunsAsync("h", T0.AddMinutes(4), T0.AddMinutes(5), 102, 10, 1, default)).Should().BeEmpty();
-        (await store.ClaimRunsAsync("h", T0.AddMinutes(4), T0.AddMinutes(5), null, 10, 1, default)).Should().BeEmpty();
-        (await store.ClaimRunsAsync("h", T0.AddMinutes(4), T0.AddMinutes(5), 103, 10, 1, default)).Select(r => r.JobId).Should().Equal("c");
-        (await store.ClaimRunsAsync("h", T0.AddMinutes(5), T0.AddMinutes(6), null, 10, 1, default)).Select(r => r.JobId).Should().Equal("s");
+        (await store.ClaimRunsAsync("h", T0.AddMinutes(4), T0.AddMinutes(4), T0.AddMinutes(5), 102, 10, 1, default)).Should().BeEmpty();
+        (await store.ClaimRunsAsync("h", T0.AddMinutes(4), T0.AddMinutes(4), T0.AddMinutes(5), null, 10, 1, default)).Should().BeEmpty();
+        (await store.ClaimRunsAsync("h", T0.AddMinutes(4), T0.AddMinutes(4), T0.AddMinutes(5), 103, 10, 1, default)).Select(r => r.JobId).Should().Equal("c");
+        (await store.ClaimRunsAsync("h", T0.AddMinutes(5), T0.AddMinutes(5), T0.AddMinutes(6), null, 10, 1, default)).Select(r => r.JobId).Should().Equal("s");
     }
 
     [Fact]
-    public async Task A_run_created_ahead_of_its_occurrence_is_claimed_from_its_wake_time_on()
+    public async Task A_run_created_ahead_of_its_occurrence_is_claimed_once_its_wake_time_is_within_the_horizon()
     {
         var store = await CreateStoreAsync();
         await store.AddJobAsync(Job("a"), default);
@@ -202,8 +202,9 @@ public abstract class JobStoreContractTests
         await store.CreateRunAsync(after, null, default);
 
         (await store.GetNextWakeAsync(default)).Should().Be(T0.AddSeconds(1));
-        (await store.ClaimRunsAsync("h", T0.AddMilliseconds(999), T0.AddSeconds(30), null, 10, 5, default)).Should().BeEmpty("neither it nor the run after it starts early");
-        (await store.ClaimRunsAsync("h", T0.AddSeconds(1), T0.AddSeconds(30), null, 10, 5, default)).Select(r => r.Id).Should().Equal(run.Id, after.Id);
+        (await store.ClaimRunsAsync("h", T0.AddMilliseconds(999), T0.AddMilliseconds(999), T0.AddSeconds(30), null, 10, 5, default)).Should().BeEmpty("neither it nor the run after it starts early");
+        (await store.ClaimRunsAsync("h", T0.AddMilliseconds(900), T0.AddSeconds(1), T0.AddSeconds(30), null, 10, 5, default)).Select(r => r.Id).Should().Equal(run.Id, after.Id);
+        (await store.ClaimRunsAsync("h2", T0.AddSeconds(29), T0.AddSeconds(40), T0.AddSeconds(60), null, 10, 5, default)).Should().BeEmpty("a lease ends by now, not by the wake horizon");
     }
 
     [Fact]
@@ -212,15 +213,15 @@ public abstract class JobStoreContractTests
         var store = await CreateStoreAsync();
         await store.AddJobAsync(Job("a"), default);
         await store.CreateRunAsync(Run("a"), null, default);
-        var run = (await store.ClaimRunsAsync("h", T0, T0.AddSeconds(30), null, 10, 1, default)).Single();
+        var run = (await store.ClaimRunsAsync("h", T0, T0, T0.AddSeconds(30), null, 10, 1, default)).Single();
         run.Status = RunStatus.PendingConnection;
         run.Owner = null;
         await store.UpdateRunsAsync([run], default);
-        (await store.ClaimRunsAsync("h", T0, T0.AddSeconds(30), null, 10, 1, default)).Should().BeEmpty();
+        (await store.ClaimRunsAsync("h", T0, T0, T0.AddSeconds(30), null, 10, 1, default)).Should().BeEmpty();
 
         (await store.ResumeConnectingRunsAsync(default)).Should().Be(1);
 
-        (await store.ClaimRunsAsync("h", T0, T0.AddSeconds(30), null, 10, 1, default)).Single().Status.Should().Be(RunStatus.InProgress);
+        (await store.ClaimRunsAsync("h", T0, T0, T0.AddSeconds(30), null, 10, 1, default)).Single().Status.Should().Be(RunStatus.InProgress);
     }
 
     [Fact]
@@ -231,7 +232,7 @@ public abstract class JobStoreContractTests
         var run = Run("a", new JsonObject { ["price"] = 1.5m, ["tags"] = new JsonArray("x", "y") });
         run.CreationHeight = 42;
         await store.CreateRunAsync(run, null, default);
-        var claimed = (await store.ClaimRunsAsync("h", T0, T0.AddSeconds(30), null, 10, 1, default)).Single();
+        var claimed = (await store.ClaimRunsAsync("h", T0, T0, T0.AddSeconds(30), null, 10, 1, default)).Single();
         claimed.Results.Add(new TaskRunResult(0, "multiply", true, JsonValue.Create(150m), null, T0.AddSeconds(1)));
         claimed.Data = JsonValue.Create(150m);
         claimed.TaskIndex = 1;
@@ -274,7 +275,7 @@ public abstract class JobStoreContractTests
         {
             var run = Run("a");
             await store.CreateRunAsync(run, new InitiatorFire(0, $"cron:{i}", T0.AddSeconds(i)), default);
-            var claimed = (await store.ClaimRunsAsync("h", T0, T0.AddSeconds(30), null, 1, 1, default)).Single();
+            var claimed = (await store.ClaimRunsAsync("h", T0, T0, T0.AddSeconds(30), null, 1, 1, default)).Single();
             claimed.Status = RunStatus.Completed;
             claimed.FinishedAt = T0.AddDays(i < 3 ? 0 : 10);
             claimed.Owner = null;
@@ -302,7 +303,7 @@ public abstract class JobStoreContractTests
             await store.CreateRunAsync(Run($"j{j}"), null, default);
         }
 
-        var claims = await Task.WhenAll(Enumerable.Range(0, 4).Select(h => store.ClaimRunsAsync($"h{h}", T0, T0.AddSeconds(30), null, 20, 1, default)));
+        var claims = await Task.WhenAll(Enumerable.Range(0, 4).Select(h => store.ClaimRunsAsync($"h{h}", T0, T0, T0.AddSeconds(30), null, 20, 1, default)));
 
         var all = claims.SelectMany(c => c).Select(r => r.Id).ToList();
         all.Should().OnlyHaveUniqueItems();

@@ -149,7 +149,7 @@ public sealed class MemJobStore : IJobStore
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<JobRun>> ClaimRunsAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, long? height, int jobs, int runsPerJob, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<JobRun>> ClaimRunsAsync(string owner, DateTimeOffset now, DateTimeOffset wakeBy, DateTimeOffset leaseUntil, long? height, int jobs, int runsPerJob, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
@@ -164,13 +164,13 @@ public sealed class MemJobStore : IJobStore
                 }
 
                 var head = runs[0];
-                if (!RunReadiness.IsReady(head.Status, head.SleepUntil, head.WaitForHeight, now, height) || !Free(head, now))
+                if (!RunReadiness.IsReady(head.Status, head.SleepUntil, head.WaitForHeight, wakeBy, height) || !Free(head, now))
                 {
                     continue;
                 }
 
                 taken++;
-                foreach (var run in runs.Take(runsPerJob).TakeWhile((r, i) => i == 0 || (r.Status == RunStatus.InProgress && !(r.SleepUntil > now) && Free(r, now))))
+                foreach (var run in runs.Take(runsPerJob).TakeWhile((r, i) => i == 0 || (r.Status == RunStatus.InProgress && !(r.SleepUntil > wakeBy) && Free(r, now))))
                 {
                     run.Owner = owner;
                     run.LeaseUntil = leaseUntil;

@@ -201,7 +201,7 @@ public sealed class PgJobStore : IJobStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<JobRun>> ClaimRunsAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, long? height, int jobs, int runsPerJob, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<JobRun>> ClaimRunsAsync(string owner, DateTimeOffset now, DateTimeOffset wakeBy, DateTimeOffset leaseUntil, long? height, int jobs, int runsPerJob, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -221,8 +221,8 @@ public sealed class PgJobStore : IJobStore
             WITH heads AS (
                 SELECT DISTINCT ON (job_id) id FROM {_t.Runs} WHERE {Open} ORDER BY job_id, seq)
             SELECT r.id, r.job_id, r.seq FROM {_t.Runs} r JOIN heads h ON h.id = r.id
-            WHERE ((r.status = 'in_progress' AND (r.sleep_until IS NULL OR r.sleep_until <= $1))
-                   OR (r.status = 'pending_sleep' AND r.sleep_until <= $1)
+            WHERE ((r.status = 'in_progress' AND (r.sleep_until IS NULL OR r.sleep_until <= $4))
+                   OR (r.status = 'pending_sleep' AND r.sleep_until <= $4)
                    OR (r.status = 'pending_confirmations' AND r.wait_height <= $2))
               AND (r.owner IS NULL OR r.lease_until < $1)
             ORDER BY r.seq
@@ -235,6 +235,7 @@ public sealed class PgJobStore : IJobStore
             command.Parameters.Add(new NpgsqlParameter { Value = now });
             command.Parameters.Add(Nullable(height, NpgsqlDbType.Bigint));
             command.Parameters.Add(new NpgsqlParameter { Value = jobs });
+            command.Parameters.Add(new NpgsqlParameter { Value = wakeBy });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -254,7 +255,7 @@ public sealed class PgJobStore : IJobStore
             // The runs right after each head, in order, taken while they are fresh and free: the host runs them after it.
             await using var command = new NpgsqlCommand(
                 $"""
-                SELECT f.id, f.job_id, f.status = 'in_progress' AND (f.sleep_until IS NULL OR f.sleep_until <= $1) AND (f.owner IS NULL OR f.lease_until < $1)
+                SELECT f.id, f.job_id, f.status = 'in_progress' AND (f.sleep_until IS NULL OR f.sleep_until <= $5) AND (f.owner IS NULL OR f.lease_until < $1)
                 FROM unnest($2::text[], $3::bigint[]) AS h(job_id, seq)
                 CROSS JOIN LATERAL (
                     SELECT x.id, x.job_id, x.seq, x.status, x.sleep_until, x.owner, x.lease_until FROM {_t.Runs} x
@@ -268,6 +269,7 @@ public sealed class PgJobStore : IJobStore
             command.Parameters.Add(new NpgsqlParameter { Value = heads.Select(h => h.JobId).ToArray() });
             command.Parameters.Add(new NpgsqlParameter { Value = heads.Select(h => h.Sequence).ToArray() });
             command.Parameters.Add(new NpgsqlParameter { Value = runsPerJob - 1 });
+            command.Parameters.Add(new NpgsqlParameter { Value = wakeBy });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             var stopped = new HashSet<string>(StringComparer.Ordinal);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
