@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Loop.Jobs;
+using Loop.Jobs.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -82,32 +83,20 @@ public static class LoopJobsEndpointRouteBuilderExtensions
     private static async Task<(JsonNode? Body, IResult? Problem)> ReadBodyAsync(HttpContext context)
     {
         var limit = context.RequestServices.GetRequiredService<IOptions<LoopJobsOptions>>().Value.MaxRequestBodyBytes;
-        if (context.Request.ContentLength > limit)
+        var body = await BoundedBody.ReadAsync(context.Request.Body, context.Request.ContentLength, limit, context.RequestAborted).ConfigureAwait(false);
+        if (body is null)
         {
             return (null, Error(StatusCodes.Status413PayloadTooLarge, $"the body is larger than {limit} bytes"));
         }
 
-        var buffer = new MemoryStream();
-        var chunk = new byte[8192];
-        int read;
-        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > limit)
-            {
-                return (null, Error(StatusCodes.Status413PayloadTooLarge, $"the body is larger than {limit} bytes"));
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        if (buffer.Length == 0)
+        if (body.Length == 0)
         {
             return (null, null);
         }
 
         try
         {
-            return (JsonNode.Parse(buffer.ToArray(), documentOptions: new JsonDocumentOptions { MaxDepth = 64 }), null);
+            return (JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = 64 }), null);
         }
         catch (JsonException)
         {

@@ -29,12 +29,12 @@ public sealed class JobService : LoopService, IJobService
     private readonly JobValidator _validator;
     private readonly IHeadTracker? _heads;
     private readonly JobsMetrics _metrics;
-    private readonly RunWriter _writer;
-    private readonly RunCreator _creator;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, JobSpec> _jobCache = new(StringComparer.Ordinal);
+    private readonly StoreBatches<JobRun, bool> _writer;
+    private readonly StoreBatches<NewRun, bool> _creator;
+    private readonly SpecCache<JobSpec> _jobs;
     private readonly RunExecutor _executor;
     private readonly JobRunner _runner;
-    private readonly BridgeDirectory _bridges;
+    private readonly SpecCache<StoredBridge> _bridges;
     private readonly RunStarter _starter;
     private readonly SleeperTask _reaper;
     private readonly SleeperTask _sync;
@@ -89,11 +89,13 @@ public sealed class JobService : LoopService, IJobService
             "initiator");
         _validator = new JobValidator(_tasks, _initiators);
         _metrics = new JobsMetrics(meterFactory);
-        _writer = new RunWriter(store);
-        _creator = new RunCreator(store);
-        _bridges = new BridgeDirectory(store);
+        _writer = new StoreBatches<JobRun, bool>(runs => store.UpdateRunsAsync(runs, CancellationToken.None));
+        _creator = new StoreBatches<NewRun, bool>(runs => store.CreateRunsAsync(runs, CancellationToken.None));
+        // Bridge names are lower case; task types name them in any case.
+        _bridges = new SpecCache<StoredBridge>((name, ct) => store.GetBridgeAsync(name.ToLowerInvariant(), ct), StringComparer.OrdinalIgnoreCase);
+        _jobs = new SpecCache<JobSpec>(store.GetJobAsync, StringComparer.Ordinal);
         _executor = new RunExecutor(_bridges, _writer, _tasks, http, heads, options, _clock, _metrics, _logger);
-        _runner = new JobRunner(store, _executor, heads, options, HostId, _clock, _metrics, _logger);
+        _runner = new JobRunner(store, _jobs, _executor, heads, options, HostId, _clock, _metrics, _logger);
         _starter = new RunStarter(this);
         _configuredBridges = [.. bridges ?? []];
         _reaper = new SleeperTask("Loop.Jobs.Reaper", new RunReaper(store, options, _clock, _logger).ReapAsync, options.ReaperInterval, _clock, _logger);
@@ -147,8 +149,7 @@ public sealed class JobService : LoopService, IJobService
         }
 
         await StopInitiatorsAsync(jobId).ConfigureAwait(false);
-        _runner.Forget(jobId);
-        _jobCache.TryRemove(jobId, out _);
+        _jobs.Forget(jobId);
         JobsLog.JobArchived(_logger, jobId);
     }
 
@@ -162,12 +163,7 @@ public sealed class JobService : LoopService, IJobService
     public async Task<JobRun> TriggerRunAsync(string jobId, JsonNode? input = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(jobId);
-        // A job's spec never changes once added (only its archive time, which the store checks when it creates the run).
-        if (!_jobCache.TryGetValue(jobId, out var job))
-        {
-            job = await _store.GetJobAsync(jobId, cancellationToken).ConfigureAwait(false) ?? throw new JobNotFoundException(jobId);
-            _jobCache.TryAdd(jobId, job);
-        }
+        var job = await _jobs.FindAsync(jobId, cancellationToken).ConfigureAwait(false) ?? throw new JobNotFoundException(jobId);
 
         var web = job.Initiators.Select((i, index) => (i, index)).FirstOrDefault(p => string.Equals(p.i.Type, InitiatorTypes.Web, StringComparison.OrdinalIgnoreCase));
         if (web.i is null)
@@ -180,7 +176,7 @@ public sealed class JobService : LoopService, IJobService
             return run;
         }
 
-        _jobCache.TryRemove(jobId, out _);
+        _jobs.Forget(jobId);
         var now = await _store.GetJobAsync(jobId, cancellationToken).ConfigureAwait(false);
         throw now is null ? new JobNotFoundException(jobId)
             : new RunRefusedException(now.ArchivedAt is not null ? $"{job} is archived" : $"{job} does not start runs now (outside its startAt and endAt)");
@@ -333,7 +329,7 @@ public sealed class JobService : LoopService, IJobService
             return run;
         }
 
-        var job = await _store.GetJobAsync(run.JobId, cancellationToken).ConfigureAwait(false) ?? throw new JobNotFoundException(run.JobId);
+        var job = await _jobs.FindAsync(run.JobId, cancellationToken).ConfigureAwait(false) ?? throw new JobNotFoundException(run.JobId);
         var bridge = run.PendingBridge;
         var spec = job.Tasks[run.TaskIndex];
         if (answer.Error is { } error)
@@ -351,7 +347,7 @@ public sealed class JobService : LoopService, IJobService
         }
 
         run.PendingBridge = null;
-        if (!await _writer.WriteAsync(run).ConfigureAwait(false))
+        if (!await _writer.OneAsync(run).ConfigureAwait(false))
         {
             throw new RunRefusedException($"{run} was changed meanwhile; it is no longer pending this answer");
         }
@@ -390,7 +386,7 @@ public sealed class JobService : LoopService, IJobService
             Data = input?.DeepClone(),
             Status = RunStatus.InProgress,
         };
-        if (!await _creator.CreateAsync(run, fire).WaitAsync(cancellationToken).ConfigureAwait(false))
+        if (!await _creator.OneAsync(new NewRun(run, fire)).WaitAsync(cancellationToken).ConfigureAwait(false))
         {
             JobsLog.FireTaken(_logger, job.Id, fire?.Key ?? "(none)");
             return null;

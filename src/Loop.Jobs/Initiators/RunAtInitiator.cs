@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json.Nodes;
 using Loop.Jobs.Tasks;
 using Loop.Jobs.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -18,7 +16,7 @@ internal sealed class RunAtInitiator(ILogger logger) : IJobInitiator
     public IEnumerable<JobValidationError> Validate(InitiatorSpec initiator, JobSpec job, DateTimeOffset now)
     {
         var node = TaskParams.Get(initiator.Params, "time");
-        if (Time(node) is not { } time)
+        if (TaskParams.Time(node) is not { } time)
         {
             yield return new JobValidationError("time", $"must be an RFC 3339 time (was {TaskParams.Describe(node)})");
         }
@@ -35,8 +33,8 @@ internal sealed class RunAtInitiator(ILogger logger) : IJobInitiator
             return null;
         }
 
-        var time = Time(TaskParams.Get(job.Initiators[initiatorIndex].Params, "time"))!.Value;
-        return new Once(runs.TimeProvider, time, async () =>
+        var time = TaskParams.Time(TaskParams.Get(job.Initiators[initiatorIndex].Params, "time"))!.Value;
+        return new FireTimer(runs.TimeProvider, time, (_, _) => null, async _ =>
         {
             try
             {
@@ -49,68 +47,4 @@ internal sealed class RunAtInitiator(ILogger logger) : IJobInitiator
         });
     }
 
-    private static DateTimeOffset? Time(JsonNode? node) =>
-        node is JsonValue v && v.TryGetValue<string>(out var text)
-            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) ? time : null;
-
-    private sealed class Once : IAsyncDisposable
-    {
-        private readonly TimeProvider _clock;
-        private readonly DateTimeOffset _at;
-        private readonly Func<Task> _fire;
-        private readonly Lock _gate = new();
-        private ITimer? _timer;
-        private Task _fired = Task.CompletedTask;
-        private bool _stopped;
-
-        public Once(TimeProvider clock, DateTimeOffset at, Func<Task> fire)
-        {
-            _clock = clock;
-            _at = at;
-            _fire = fire;
-            Arm();
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            lock (_gate)
-            {
-                _stopped = true;
-                _timer?.Dispose();
-            }
-
-            await _fired.ConfigureAwait(false);
-        }
-
-        private void Arm()
-        {
-            lock (_gate)
-            {
-                if (_stopped)
-                {
-                    return;
-                }
-
-                _timer?.Dispose();
-                var due = _at - FireLead.Lead - _clock.GetUtcNow();
-                _timer = _clock.CreateTimer(_ => Fired(), null, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
-            }
-        }
-
-        private void Fired()
-        {
-            // System timers may fire a millisecond early; the run is written no earlier than its lead, and starts no
-            // earlier than its time (its wake time).
-            if (_clock.GetUtcNow() < _at - FireLead.Lead)
-            {
-                Arm();
-                return;
-            }
-
-            lock (_gate)
-            {
-                _fired = _fire();
-            }
-        }
-    }
 }

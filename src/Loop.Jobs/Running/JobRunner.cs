@@ -25,7 +25,7 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly SleeperTask _dispatch;
     private readonly ConcurrentDictionary<Guid, Task> _active = new();
-    private readonly ConcurrentDictionary<string, JobSpec> _jobs = new(StringComparer.Ordinal);
+    private readonly SpecCache<JobSpec> _jobs;
     private readonly CancellationTokenSource _stopping = new();
     private readonly OutageTracker _storeOutage;
     private readonly Lock _gate = new();
@@ -33,9 +33,10 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
     private DateTimeOffset? _wakeAt;
     private long _lastCount;
 
-    public JobRunner(IJobStore store, RunExecutor executor, IHeadTracker? heads, LoopJobsOptions options, string hostId, TimeProvider clock, JobsMetrics metrics, ILogger logger)
+    public JobRunner(IJobStore store, SpecCache<JobSpec> jobs, RunExecutor executor, IHeadTracker? heads, LoopJobsOptions options, string hostId, TimeProvider clock, JobsMetrics metrics, ILogger logger)
     {
         _store = store;
+        _jobs = jobs;
         _executor = executor;
         _heads = heads;
         _options = options;
@@ -62,8 +63,6 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
     }
 
     public void WakeUp() => _dispatch.WakeUp();
-
-    public void Forget(string jobId) => _jobs.TryRemove(jobId, out _);
 
     public Task ConnectAsync(Head? head, CancellationToken cancellationToken) => ResumeConnectingAsync(cancellationToken);
 
@@ -111,12 +110,12 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
                 var now = _clock.GetUtcNow();
                 // Runs due within the fire lead are taken now and started by a local timer at their wake time, so that no
                 // store round trip stands between a cron occurrence and its first task.
-                claimed = await _store.ClaimRunsAsync(_hostId, now, now + Initiators.FireLead.Lead, now + _options.RunLease, _heads?.Head?.Number, free, _options.RunsPerJobClaim, cancellationToken).ConfigureAwait(false);
+                claimed = await _store.ClaimRunsAsync(_hostId, now, now + Initiators.FireTimer.Lead, now + _options.RunLease, _heads?.Head?.Number, free, _options.RunsPerJobClaim, cancellationToken).ConfigureAwait(false);
             }
 
             foreach (var runs in claimed.GroupBy(r => r.JobId))
             {
-                var job = await JobAsync(runs.Key, cancellationToken).ConfigureAwait(false);
+                var job = await _jobs.FindAsync(runs.Key, cancellationToken).ConfigureAwait(false);
                 var queue = runs.ToList();
 
                 // The slot is taken before the runs start: runs that finished before a hot task was stored would
@@ -166,14 +165,15 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
                     break;
                 }
 
-                next++;
-                var before = deferred.Count;
-                if (!await _executor.ExecuteAsync(run, job, _stopping.Token, deferred).ConfigureAwait(false))
+                // A run with an effect starts only once the ends of the runs before it are written.
+                var defers = _executor.CanDefer(run, job);
+                if (!defers && !await _executor.WriteDeferredAsync(deferred).ConfigureAwait(false))
                 {
                     break;
                 }
 
-                if (deferred.Count == before && !await _executor.WriteDeferredAsync(deferred).ConfigureAwait(false))
+                next++;
+                if (!await _executor.ExecuteAsync(run, job, _stopping.Token, defers ? deferred : null).ConfigureAwait(false))
                 {
                     break;
                 }
@@ -203,22 +203,6 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
         }
     }
 
-    private async ValueTask<JobSpec?> JobAsync(string jobId, CancellationToken cancellationToken)
-    {
-        if (_jobs.TryGetValue(jobId, out var job))
-        {
-            return job;
-        }
-
-        job = await _store.GetJobAsync(jobId, cancellationToken).ConfigureAwait(false);
-        if (job is not null)
-        {
-            _jobs[jobId] = job;
-        }
-
-        return job;
-    }
-
     // A one-shot timer at the earliest sleeping run's wake time, so a sleeper wakes on time rather than at the next poll.
     private async Task ArmWakeAsync(CancellationToken cancellationToken)
     {
@@ -232,7 +216,7 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
 
             _wakeTimer?.Dispose();
             _wakeAt = next;
-            var due = next.Value - Initiators.FireLead.Lead - _clock.GetUtcNow();
+            var due = next.Value - Initiators.FireTimer.Lead - _clock.GetUtcNow();
             _wakeTimer = _clock.CreateTimer(static s => ((JobRunner)s!).WakeFromTimer(), this, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
         }
     }

@@ -12,8 +12,8 @@ namespace Loop.Jobs.Running;
 /// completed task (a checkpoint that also renews the lease), and parks the run when a task is pending or finishes it.
 /// </summary>
 internal sealed class RunExecutor(
-    BridgeDirectory bridges,
-    RunWriter writer,
+    SpecCache<StoredBridge> bridges,
+    StoreBatches<JobRun, bool> writer,
     TypeRegistry<IJobTask> tasks,
     JobsHttp http,
     IHeadTracker? heads,
@@ -23,9 +23,17 @@ internal sealed class RunExecutor(
     ILogger logger)
 {
     /// <summary>
-    /// Executes <paramref name="run"/>; true when it finished (completed or errored) and that was written, or, for a run
-    /// of pure tasks only when <paramref name="deferred"/> is given, added there to be written by the caller (see
-    /// <see cref="WriteDeferredAsync"/>): such a run has no effect, so its end may ride with the next write.
+    /// Whether <paramref name="run"/> has no effect at all (it starts fresh, its tasks are pure, it needs no
+    /// confirmations), so that its end may ride with the next write of its job (see <see cref="ExecuteAsync"/>).
+    /// </summary>
+    public bool CanDefer(JobRun run, JobSpec? job) =>
+        job is not null && run.TaskIndex == 0 && job.MinConfirmations == 0
+        && job.Tasks.All(t => t.Confirmations is null or 0 && tasks.Find(t.Type)?.IsPure == true);
+
+    /// <summary>
+    /// Executes <paramref name="run"/>; true when it finished (completed or errored) and that was written, or, when
+    /// <paramref name="deferred"/> is given (only for a run that <see cref="CanDefer"/>), added there for the caller to
+    /// write with <see cref="WriteDeferredAsync"/>.
     /// </summary>
     public async Task<bool> ExecuteAsync(JobRun run, JobSpec? job, CancellationToken stopping, List<JobRun>? deferred = null)
     {
@@ -44,9 +52,7 @@ internal sealed class RunExecutor(
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
-                run.Owner = null;
-                run.LeaseUntil = null;
-                await writer.WriteAsync(run).ConfigureAwait(false);
+                await ReleaseAsync([run]).ConfigureAwait(false);
                 return false;
             }
         }
@@ -55,12 +61,6 @@ internal sealed class RunExecutor(
         {
             // A sleep task completes when its run wakes, with its input as its output.
             Complete(run, job.Tasks[run.TaskIndex], run.Data);
-        }
-
-        // Only a run that starts fresh and has no effect at all (pure tasks, no confirmations) defers its end.
-        if (run.TaskIndex != 0 || job.MinConfirmations > 0 || !job.Tasks.All(t => t.Confirmations is null or 0 && tasks.Find(t.Type)?.IsPure == true))
-        {
-            deferred = null;
         }
 
         run.Status = RunStatus.InProgress;
@@ -108,9 +108,7 @@ internal sealed class RunExecutor(
             {
                 // The host is stopping: hand the run back as it was, so that the next host (or this one on restart)
                 // runs this task again without waiting for the lease to run out.
-                run.Owner = null;
-                run.LeaseUntil = null;
-                await writer.WriteAsync(run).ConfigureAwait(false);
+                await ReleaseAsync([run]).ConfigureAwait(false);
                 return false;
             }
             catch (Exception ex)
@@ -163,7 +161,7 @@ internal sealed class RunExecutor(
             return true;
         }
 
-        var written = await writer.WriteAllAsync([.. deferred]).ConfigureAwait(false);
+        var written = await writer.AllAsync([.. deferred]).ConfigureAwait(false);
         var all = true;
         for (var i = 0; i < deferred.Count; i++)
         {
@@ -182,14 +180,14 @@ internal sealed class RunExecutor(
         return all;
     }
 
-    /// <summary>Hands claimed runs back unexecuted (an earlier run of their job parked, or their lease is running out).</summary>
+    /// <summary>Hands claimed runs back as they are (unexecuted, or cut short by the host stopping): no owner, no lease.</summary>
     public async Task ReleaseAsync(IEnumerable<JobRun> runs)
     {
         var writes = runs.Select(run =>
         {
             run.Owner = null;
             run.LeaseUntil = null;
-            return writer.WriteAsync(run);
+            return writer.OneAsync(run);
         }).ToList();
         await Task.WhenAll(writes).ConfigureAwait(false);
     }
@@ -250,7 +248,7 @@ internal sealed class RunExecutor(
 
     private async Task<bool> WriteOrLoseAsync(JobRun run)
     {
-        if (await writer.WriteAsync(run).ConfigureAwait(false))
+        if (await writer.OneAsync(run).ConfigureAwait(false))
         {
             return true;
         }

@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Loop.Jobs.Tasks;
 
 namespace Loop.Jobs;
 
@@ -59,7 +59,7 @@ internal static class JobSpecJson
     private static List<T> List<T>(JsonObject root, string name, List<JobValidationError> errors, Func<JsonObject, string, T> read)
     {
         var items = new List<T>();
-        switch (Field(root, name))
+        switch (TaskParams.Get(root, name))
         {
             case null:
                 return items;
@@ -86,7 +86,7 @@ internal static class JobSpecJson
 
     private static JsonObject? Params(JsonObject item, string path, List<JobValidationError> errors)
     {
-        switch (Field(item, "params"))
+        switch (TaskParams.Get(item, "params"))
         {
             case null:
                 return null;
@@ -100,7 +100,7 @@ internal static class JobSpecJson
 
     private static string? String(JsonObject item, string name, string path, List<JobValidationError> errors)
     {
-        var value = Field(item, name);
+        var value = TaskParams.Get(item, name);
         if (value is null)
         {
             return null;
@@ -117,7 +117,7 @@ internal static class JobSpecJson
 
     private static int? Int(JsonObject item, string name, string path, List<JobValidationError> errors)
     {
-        var value = Field(item, name);
+        var value = TaskParams.Get(item, name);
         if (value is null)
         {
             return null;
@@ -140,26 +140,12 @@ internal static class JobSpecJson
             return null;
         }
 
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+        if (TaskParams.Time(text) is { } time)
         {
             return time;
         }
 
         errors.Add(new JobValidationError(name, $"must be an RFC 3339 time (was \"{text}\")"));
-        return null;
-    }
-
-    // Field names are matched case-insensitively, as Chainlink's job specs were written both ways.
-    private static JsonNode? Field(JsonObject item, string name)
-    {
-        foreach (var (key, value) in item)
-        {
-            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return value;
-            }
-        }
-
         return null;
     }
 }

@@ -31,6 +31,14 @@ internal static class TaskParams
         _ => null,
     };
 
+    /// <summary>An RFC 3339 time in a string value (UTC when it names no offset), or null.</summary>
+    public static DateTimeOffset? Time(JsonNode? node) =>
+        node is JsonValue v && v.TryGetValue<string>(out var text) ? Time(text) : null;
+
+    /// <summary>An RFC 3339 time (UTC when it names no offset), or null.</summary>
+    public static DateTimeOffset? Time(string text) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) ? time : null;
+
     public static Uri? AbsoluteHttpUrl(string? text) =>
         Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps) ? url : null;
 

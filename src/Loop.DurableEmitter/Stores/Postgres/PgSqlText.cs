@@ -29,7 +29,7 @@ internal sealed class PgSqlText
         // A mark commits without waiting for its WAL flush (synchronous_commit off for its own transaction only, as
         // upstream's emitter does for its delivery delete): a mark lost in a crash means a redelivery, which
         // at-least-once allows, while a flushed mark competes with the emits' commits for every WAL flush.
-        const string AsyncCommit = "(SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL";
+        const string AsyncCommit = Loop.Postgres.PgAsyncCommit.Condition;
         MarkDelivered = options.DeleteOnDelivery
             ? $"""
               DELETE FROM {Table}

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Loop.Postgres;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -206,15 +207,10 @@ public sealed class PgJobStore : IJobStore
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
 
-        // A claim that a database crash loses only lets the run be claimed again (its executor's next write then
-        // fails its version check), so the claim's commit does not wait for its WAL flush.
-        await using (var async = new NpgsqlCommand("SET LOCAL synchronous_commit = off", connection, transaction))
-        {
-            await async.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
         // The readiness test is on the locked row itself (r), so that PostgreSQL re-checks it against the row's latest
-        // version when another host changed the row meanwhile: a run finished elsewhere is never claimed again.
+        // version when another host changed the row meanwhile: a run finished elsewhere is never claimed again. A claim
+        // that a database crash loses only lets the run be claimed again (its executor's next write then fails its
+        // version check), so the claim's commit does not wait for its WAL flush.
         var heads = new List<(Guid Id, string JobId, long Sequence)>();
         await using (var command = new NpgsqlCommand(
             $"""
@@ -225,6 +221,7 @@ public sealed class PgJobStore : IJobStore
                    OR (r.status = 'pending_sleep' AND r.sleep_until <= $4)
                    OR (r.status = 'pending_confirmations' AND r.wait_height <= $2))
               AND (r.owner IS NULL OR r.lease_until < $1)
+              AND {PgAsyncCommit.Condition}
             ORDER BY r.seq
             LIMIT $3
             FOR UPDATE OF r SKIP LOCKED

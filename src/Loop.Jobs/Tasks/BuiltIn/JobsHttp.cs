@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Loop.Jobs.Http;
 
 namespace Loop.Jobs.Tasks.BuiltIn;
 
@@ -30,14 +31,15 @@ internal sealed class JobsHttp(IHttpClientFactory factory)
         {
             var client = factory.CreateClient(ClientName);
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-            var text = await ReadBoundedAsync(response.Content, cancellationToken).ConfigureAwait(false);
-            if (text is null)
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            var bytes = await BoundedBody.ReadAsync(stream, response.Content.Headers.ContentLength, MaxResponseBytes, cancellationToken).ConfigureAwait(false);
+            if (bytes is null)
             {
                 return (null, $"{what}: the response from {Safe(url)} is larger than {MaxResponseBytes} bytes");
             }
 
             return response.IsSuccessStatusCode
-                ? (TaskParams.ParseBody(text), null)
+                ? (TaskParams.ParseBody(Encoding.UTF8.GetString(bytes)), null)
                 : (null, $"{what}: {Safe(url)} answered {(int)response.StatusCode} {response.ReasonPhrase}");
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -52,28 +54,4 @@ internal sealed class JobsHttp(IHttpClientFactory factory)
 
     // A URL's user info (a password) never reaches a log or a stored error.
     internal static string Safe(Uri url) => url.UserInfo.Length == 0 ? url.ToString() : new UriBuilder(url) { UserName = string.Empty, Password = string.Empty }.Uri.ToString();
-
-    private static async Task<string?> ReadBoundedAsync(HttpContent content, CancellationToken cancellationToken)
-    {
-        if (content.Headers.ContentLength > MaxResponseBytes)
-        {
-            return null;
-        }
-
-        await using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > MaxResponseBytes)
-            {
-                return null;
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
 }

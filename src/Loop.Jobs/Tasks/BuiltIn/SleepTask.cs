@@ -45,8 +45,7 @@ internal sealed class SleepTask : IJobTask
             return DateTimeOffset.FromUnixTimeMilliseconds((long)(seconds * 1000));
         }
 
-        return node is JsonValue v && v.TryGetValue<string>(out var text)
-            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) ? time : null;
+        return TaskParams.Time(node);
     }
 
     private static TimeSpan? For(JsonNode? node)
