@@ -15,6 +15,9 @@ public static class LoopMeters
     /// <summary>Loop.Jobs' meter (<c>loop.jobs.*</c>).</summary>
     public const string Jobs = "Loop.Jobs";
 
+    /// <summary>Loop.Jobs.Ethereum's meter (<c>loop.jobs.ethereum.*</c>).</summary>
+    public const string JobsEthereum = "Loop.Jobs.Ethereum";
+
     /// <summary>Every Loop meter. Naming one whose package is not loaded costs nothing.</summary>
-    public static IReadOnlyList<string> All { get; } = [DurableEmitter, Plugins, Visor, Jobs];
+    public static IReadOnlyList<string> All { get; } = [DurableEmitter, Plugins, Visor, Jobs, JobsEthereum];
 }

@@ -115,6 +115,28 @@ public static class LoopJobsServiceCollectionExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Tracks the chain's heads from the source <paramref name="source"/> resolves with a <see cref="HeadTracker"/>
+    /// (started and stopped with the host, with a health check named <c>HeadTracker</c>), its head kept in the job store;
+    /// runs waiting for confirmations resume as heads arrive, and runs pending a connection when the source is back.
+    /// </summary>
+    public static ILoopJobsBuilder UseHeadSource(this ILoopJobsBuilder builder, Func<IServiceProvider, IHeadSource> source, Action<HeadTrackerOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(source);
+        var services = builder.Services;
+        ValidatedOptions.Add(services, Options.Options.DefaultName, null, static (b, s) => b.Bind(s), configure, new HeadTrackerOptionsValidator(), HeadTrackerOptions.Rules);
+        services.TryAddSingleton(sp => new HeadTracker(
+            source(sp),
+            sp.GetRequiredService<IJobStore>(),
+            sp.GetRequiredService<IOptions<HeadTrackerOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ILoggerFactory>()));
+        services.Replace(ServiceDescriptor.Singleton<IHeadTracker>(sp => sp.GetRequiredService<HeadTracker>()));
+        services.AddLoopService("HeadTracker", sp => sp.GetRequiredService<HeadTracker>());
+        return builder;
+    }
+
     private static ILoopJobsBuilder AddLoopJobs(IServiceCollection services, IConfigurationSection? section, Action<LoopJobsOptions>? configure)
     {
         ArgumentNullException.ThrowIfNull(services);

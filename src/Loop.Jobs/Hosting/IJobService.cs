@@ -41,6 +41,14 @@ public interface IJobService
     /// <exception cref="RunRefusedException">The run is not pending an external answer.</exception>
     Task<JobRun> ResumePendingTaskAsync(Guid runId, BridgeAnswer answer, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Cancels an unfinished run, with <paramref name="reason"/> as its error; a task in flight on a host finishes, but
+    /// its result is not written and no later task runs. Returns the run as stored after.
+    /// </summary>
+    /// <exception cref="RunNotFoundException">No such run.</exception>
+    /// <exception cref="RunRefusedException">The run is already finished.</exception>
+    Task<JobRun> CancelRunAsync(Guid runId, string reason, CancellationToken cancellationToken = default);
+
     /// <summary>Resumes every run pending a connection (a dependency is back); returns how many.</summary>
     Task<int> ResumeConnectingRunsAsync(CancellationToken cancellationToken = default);
 

@@ -196,6 +196,14 @@ public sealed class JobService : LoopService, IJobService
     }
 
     /// <inheritdoc />
+    public async Task<JobRun> CancelRunAsync(Guid runId, string reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        return await CancelAsync(runId, reason, null, cancellationToken).ConfigureAwait(false)
+            ?? throw new RunRefusedException($"run {runId} is already finished");
+    }
+
+    /// <inheritdoc />
     public Task<int> ResumeConnectingRunsAsync(CancellationToken cancellationToken = default) => _runner.ResumeConnectingAsync(cancellationToken);
 
     /// <inheritdoc />
@@ -362,6 +370,41 @@ public sealed class JobService : LoopService, IJobService
         return run;
     }
 
+    // Cancels the run if it is unfinished (and passes the condition), retrying when a host changes it meanwhile: a
+    // compare-and-swap on its version, so a host executing it finds its own write refused and leaves it.
+    private async Task<JobRun?> CancelAsync(Guid runId, string reason, Func<JobRun, bool>? condition, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var run = await _store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false) ?? throw new RunNotFoundException(runId);
+            if (run.Status.IsFinished() || condition?.Invoke(run) == false)
+            {
+                return null;
+            }
+
+            run.Status = RunStatus.Cancelled;
+            run.Error = reason;
+            run.FinishedAt = _clock.GetUtcNow();
+            run.SleepUntil = null;
+            run.WaitForHeight = null;
+            run.PendingBridge = null;
+            run.Owner = null;
+            run.LeaseUntil = null;
+            if (await _writer.OneAsync(run).WaitAsync(cancellationToken).ConfigureAwait(false))
+            {
+                _metrics.Finished(run, run.FinishedAt.Value - run.CreatedAt);
+                JobsLog.RunCancelled(_logger, run.Id, run.JobId, reason);
+                _runner.WakeUp();
+                return run;
+            }
+
+            if (attempt == 4)
+            {
+                throw new RunRefusedException($"{run} kept changing while it was being cancelled; try again");
+            }
+        }
+    }
+
     private async Task<JobRun?> StartRunAsync(JobSpec job, int initiatorIndex, JsonNode? input, InitiatorFire? fire, long? creationHeight, CancellationToken cancellationToken)
     {
         var now = _clock.GetUtcNow();
@@ -492,5 +535,23 @@ public sealed class JobService : LoopService, IJobService
 
         public Task<DateTimeOffset?> GetLastFireAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken) =>
             service._store.GetLastFireAsync(jobId, initiatorIndex, cancellationToken);
+
+        public async Task<JobRun?> CancelFiredRunAsync(JobSpec job, int initiatorIndex, string fireKey, string reason, CancellationToken cancellationToken)
+        {
+            if (await service._store.FindFireRunAsync(job.Id, initiatorIndex, fireKey, cancellationToken).ConfigureAwait(false) is not { } runId)
+            {
+                return null;
+            }
+
+            // Past its confirmations (or into its tasks) a run has acted on the event; it is left to finish.
+            return await service.CancelAsync(runId, reason, static r => r.Status is RunStatus.PendingConfirmations or RunStatus.PendingConnection
+                || (r.Status == RunStatus.InProgress && r.TaskIndex == 0 && r.Results.Count == 0), cancellationToken).ConfigureAwait(false);
+        }
+
+        public Task<long?> GetCheckpointAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken) =>
+            service._store.GetInitiatorCheckpointAsync(jobId, initiatorIndex, cancellationToken);
+
+        public Task SaveCheckpointAsync(string jobId, int initiatorIndex, long position, CancellationToken cancellationToken) =>
+            service._store.SaveInitiatorCheckpointAsync(jobId, initiatorIndex, position, cancellationToken);
     }
 }

@@ -17,4 +17,17 @@ public interface IRunStarter
 
     /// <summary>When the initiator last fired (recorded by any host), or null.</summary>
     Task<DateTimeOffset?> GetLastFireAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Cancels the run that <paramref name="fireKey"/> started (a log removed by a chain reorganisation) if it has not
+    /// gone past its confirmations: it is waiting for them or for a connection, or has not started its first task.
+    /// Returns the cancelled run, or null when there was none to cancel.
+    /// </summary>
+    Task<JobRun?> CancelFiredRunAsync(JobSpec job, int initiatorIndex, string fireKey, string reason, CancellationToken cancellationToken);
+
+    /// <summary>The position (a block) an event initiator last processed, as recorded by any host, or null.</summary>
+    Task<long?> GetCheckpointAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken);
+
+    /// <summary>Records the position an event initiator processed (kept only when later than the one held).</summary>
+    Task SaveCheckpointAsync(string jobId, int initiatorIndex, long position, CancellationToken cancellationToken);
 }

@@ -43,6 +43,21 @@ public interface IJobStore
     /// <summary>The latest fire recorded for initiator <paramref name="initiatorIndex"/> of a job, or null.</summary>
     Task<DateTimeOffset?> GetLastFireAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken);
 
+    /// <summary>The run that the fire <paramref name="key"/> of initiator <paramref name="initiatorIndex"/> created, or null (no such fire, or reaped).</summary>
+    Task<Guid?> FindFireRunAsync(string jobId, int initiatorIndex, string key, CancellationToken cancellationToken);
+
+    /// <summary>The position an event initiator last processed (a chain initiator: the block), or null.</summary>
+    Task<long?> GetInitiatorCheckpointAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken);
+
+    /// <summary>Records the position an event initiator processed; kept only when later than the one held.</summary>
+    Task SaveInitiatorCheckpointAsync(string jobId, int initiatorIndex, long position, CancellationToken cancellationToken);
+
+    /// <summary>The latest head saved for <paramref name="chain"/>, or null.</summary>
+    Task<Head?> GetHeadAsync(string chain, CancellationToken cancellationToken);
+
+    /// <summary>Saves <paramref name="head"/> for <paramref name="chain"/> when it is later than the one held; returns whether it was.</summary>
+    Task<bool> SaveHeadAsync(string chain, Head head, CancellationToken cancellationToken);
+
     /// <summary>The run, or null.</summary>
     Task<JobRun?> GetRunAsync(Guid runId, CancellationToken cancellationToken);
 

@@ -28,6 +28,11 @@ internal static partial class JobsLog
         public const int Reaped = 617;
         public const int BridgeAdded = 618;
         public const int ConnectingResumed = 619;
+        public const int RunCancelled = 620;
+        public const int HeadTrackerConnected = 621;
+        public const int HeadTrackerDisconnected = 622;
+        public const int HeadTrackerStillDisconnected = 623;
+        public const int HeadTrackerBack = 624;
     }
 
     [LoggerMessage(EventIds.Started, LogLevel.Information, "Job service started as {HostId}: {Jobs} active job(s), store {Store}")]
@@ -89,4 +94,19 @@ internal static partial class JobsLog
 
     [LoggerMessage(EventIds.ConnectingResumed, LogLevel.Information, "Connected again: {Runs} run(s) pending a connection resume")]
     public static partial void ConnectingResumed(ILogger logger, int runs);
+
+    [LoggerMessage(EventIds.RunCancelled, LogLevel.Information, "Cancelled run {RunId} of job {JobId}: {Reason}")]
+    public static partial void RunCancelled(ILogger logger, Guid runId, string jobId, string reason);
+
+    [LoggerMessage(EventIds.HeadTrackerConnected, LogLevel.Information, "Head tracker connected to {Source}; latest head {Head}")]
+    public static partial void HeadTrackerConnected(ILogger logger, string source, long? head);
+
+    [LoggerMessage(EventIds.HeadTrackerDisconnected, LogLevel.Warning, "Head tracker lost {Source}: {Error}; runs needing confirmations or the chain wait, reconnecting")]
+    public static partial void HeadTrackerDisconnected(ILogger logger, string source, string error);
+
+    [LoggerMessage(EventIds.HeadTrackerStillDisconnected, LogLevel.Warning, "Head tracker still cannot reach {Source} after {Failures} attempt(s) over {Duration}: {Error}")]
+    public static partial void HeadTrackerStillDisconnected(ILogger logger, string source, int failures, TimeSpan duration, string error);
+
+    [LoggerMessage(EventIds.HeadTrackerBack, LogLevel.Information, "Head tracker reached {Source} again after {Failures} failed attempt(s) over {Duration}")]
+    public static partial void HeadTrackerBack(ILogger logger, string source, int failures, TimeSpan duration);
 }

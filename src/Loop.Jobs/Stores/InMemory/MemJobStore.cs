@@ -7,7 +7,9 @@ public sealed class MemJobStore : IJobStore
     private readonly Dictionary<string, JobSpec> _jobs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StoredBridge> _bridges = new(StringComparer.Ordinal);
     private readonly Dictionary<Guid, JobRun> _runs = [];
-    private readonly Dictionary<(string JobId, int Initiator, string Key), DateTimeOffset> _fires = [];
+    private readonly Dictionary<(string JobId, int Initiator, string Key), (DateTimeOffset At, Guid RunId)> _fires = [];
+    private readonly Dictionary<(string JobId, int Initiator), long> _checkpoints = [];
+    private readonly Dictionary<string, Head> _heads = new(StringComparer.Ordinal);
     private long _sequence;
 
     /// <inheritdoc />
@@ -106,7 +108,7 @@ public sealed class MemJobStore : IJobStore
                     continue;
                 }
 
-                if (fire is not null && !_fires.TryAdd((run.JobId, fire.InitiatorIndex, fire.Key), fire.At))
+                if (fire is not null && !_fires.TryAdd((run.JobId, fire.InitiatorIndex, fire.Key), (fire.At, run.Id)))
                 {
                     continue;
                 }
@@ -125,8 +127,65 @@ public sealed class MemJobStore : IJobStore
     {
         lock (_gate)
         {
-            var times = _fires.Where(f => f.Key.JobId == jobId && f.Key.Initiator == initiatorIndex).Select(f => f.Value).ToList();
+            var times = _fires.Where(f => f.Key.JobId == jobId && f.Key.Initiator == initiatorIndex).Select(f => f.Value.At).ToList();
             return Task.FromResult(times.Count == 0 ? (DateTimeOffset?)null : times.Max());
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<Guid?> FindFireRunAsync(string jobId, int initiatorIndex, string key, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_fires.TryGetValue((jobId, initiatorIndex, key), out var fire) ? fire.RunId : (Guid?)null);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<long?> GetInitiatorCheckpointAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_checkpoints.TryGetValue((jobId, initiatorIndex), out var position) ? position : (long?)null);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task SaveInitiatorCheckpointAsync(string jobId, int initiatorIndex, long position, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_checkpoints.TryGetValue((jobId, initiatorIndex), out var held) || position > held)
+            {
+                _checkpoints[(jobId, initiatorIndex)] = position;
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<Head?> GetHeadAsync(string chain, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_heads.GetValueOrDefault(chain));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<bool> SaveHeadAsync(string chain, Head head, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(head);
+        lock (_gate)
+        {
+            if (_heads.TryGetValue(chain, out var held) && held.Number >= head.Number)
+            {
+                return Task.FromResult(false);
+            }
+
+            _heads[chain] = head;
+            return Task.FromResult(true);
         }
     }
 
@@ -254,8 +313,8 @@ public sealed class MemJobStore : IJobStore
                 _runs.Remove(id);
             }
 
-            var latest = _fires.GroupBy(f => (f.Key.JobId, f.Key.Initiator)).Select(g => g.MaxBy(f => f.Value).Key).ToHashSet();
-            foreach (var fire in _fires.Where(f => f.Value < before && !latest.Contains(f.Key)).Select(f => f.Key).ToList())
+            var latest = _fires.GroupBy(f => (f.Key.JobId, f.Key.Initiator)).Select(g => g.MaxBy(f => f.Value.At).Key).ToHashSet();
+            foreach (var fire in _fires.Where(f => f.Value.At < before && !latest.Contains(f.Key)).Select(f => f.Key).ToList())
             {
                 _fires.Remove(fire);
             }

@@ -6,7 +6,7 @@ namespace Loop.Jobs.Stores.Postgres;
 /// <summary>Creates and versions the job store's tables. Idempotent and safe to run from many hosts at once.</summary>
 internal static class PgJobSchema
 {
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     public static Task EnsureAsync(NpgsqlDataSource dataSource, PgJobTables t, CancellationToken cancellationToken) =>
         PgSchemaVersions.EnsureAsync(
@@ -67,6 +67,24 @@ internal static class PgJobSchema
                             PRIMARY KEY (job_id, initiator, key));
                         """, cancellationToken).ConfigureAwait(false);
                 }
+
+                if (version < 2)
+                {
+                    // Chain initiators: the run a fire created (so a log removed by a reorg can cancel it), each
+                    // initiator's last processed block, and each chain's latest head.
+                    await PgSchemaVersions.ExecuteAsync(connection, transaction, $"""
+                        ALTER TABLE {t.Fires} ADD COLUMN IF NOT EXISTS run_id uuid NULL;
+                        CREATE TABLE IF NOT EXISTS {t.Checkpoints} (
+                            job_id text NOT NULL,
+                            initiator integer NOT NULL,
+                            position bigint NOT NULL,
+                            PRIMARY KEY (job_id, initiator));
+                        CREATE TABLE IF NOT EXISTS {t.Heads} (
+                            chain text PRIMARY KEY,
+                            number bigint NOT NULL,
+                            hash text NOT NULL);
+                        """, cancellationToken).ConfigureAwait(false);
+                }
             },
             cancellationToken);
 }
@@ -85,4 +103,8 @@ internal sealed class PgJobTables(PgJobStoreOptions options)
     public string Runs => $"{Schema}.{Prefix}_runs";
 
     public string Fires => $"{Schema}.{Prefix}_fires";
+
+    public string Checkpoints => $"{Schema}.{Prefix}_checkpoints";
+
+    public string Heads => $"{Schema}.{Prefix}_heads";
 }

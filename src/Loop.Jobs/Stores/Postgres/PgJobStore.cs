@@ -127,7 +127,7 @@ public sealed class PgJobStore : IJobStore
         {
             var command = new NpgsqlBatchCommand($"""
                 WITH live AS (SELECT 1 FROM {_t.Jobs} WHERE id = $1 AND archived_at IS NULL),
-                fire AS (INSERT INTO {_t.Fires} (job_id, initiator, key, fired_at) SELECT $1, $10, $11, $12 FROM live ON CONFLICT DO NOTHING RETURNING 1)
+                fire AS (INSERT INTO {_t.Fires} (job_id, initiator, key, fired_at, run_id) SELECT $1, $10, $11, $12, $2 FROM live ON CONFLICT DO NOTHING RETURNING 1)
                 INSERT INTO {_t.Runs} (id, job_id, status, initiator, created_at, creation_height, input, task_index, data, error, sleep_until, results, version)
                 SELECT $2, $1, $3, $4, $5, $6, $7, 0, $8, $9, $13, '[]'::json, 0 FROM fire
                 RETURNING id, seq
@@ -182,6 +182,65 @@ public sealed class PgJobStore : IJobStore
         command.Parameters.Add(new NpgsqlParameter { Value = jobId });
         command.Parameters.Add(new NpgsqlParameter { Value = initiatorIndex });
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is DateTime at ? new DateTimeOffset(at, TimeSpan.Zero) : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<Guid?> FindFireRunAsync(string jobId, int initiatorIndex, string key, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT run_id FROM {_t.Fires} WHERE job_id = $1 AND initiator = $2 AND key = $3");
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        command.Parameters.Add(new NpgsqlParameter { Value = initiatorIndex });
+        command.Parameters.Add(new NpgsqlParameter { Value = key });
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is Guid id ? id : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<long?> GetInitiatorCheckpointAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT position FROM {_t.Checkpoints} WHERE job_id = $1 AND initiator = $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        command.Parameters.Add(new NpgsqlParameter { Value = initiatorIndex });
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long position ? position : null;
+    }
+
+    /// <inheritdoc />
+    public async Task SaveInitiatorCheckpointAsync(string jobId, int initiatorIndex, long position, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"""
+            INSERT INTO {_t.Checkpoints} AS c (job_id, initiator, position) VALUES ($1, $2, $3)
+            ON CONFLICT (job_id, initiator) DO UPDATE SET position = excluded.position WHERE c.position < excluded.position
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        command.Parameters.Add(new NpgsqlParameter { Value = initiatorIndex });
+        command.Parameters.Add(new NpgsqlParameter { Value = position });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<Head?> GetHeadAsync(string chain, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT number, hash FROM {_t.Heads} WHERE chain = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = chain });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? new Head(reader.GetInt64(0), reader.GetString(1)) : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> SaveHeadAsync(string chain, Head head, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(head);
+
+        // A head lost in a database crash is only learnt again from the chain: an update (every head but the first)
+        // does not wait for a WAL flush.
+        await using var command = _dataSource.CreateCommand($"""
+            INSERT INTO {_t.Heads} AS h (chain, number, hash) VALUES ($1, $2, $3)
+            ON CONFLICT (chain) DO UPDATE SET number = excluded.number, hash = excluded.hash
+            WHERE h.number < excluded.number AND {PgAsyncCommit.Condition}
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = chain });
+        command.Parameters.Add(new NpgsqlParameter { Value = head.Number });
+        command.Parameters.Add(new NpgsqlParameter { Value = head.Hash });
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
     /// <inheritdoc />

@@ -1,0 +1,207 @@
+using System.Runtime.CompilerServices;
+using Loop.Jobs.Ethereum.Rpc;
+using Nethereum.JsonRpc.Client;
+using Nethereum.RPC.Eth.DTOs;
+using Newtonsoft.Json.Linq;
+
+namespace Loop.Jobs.Ethereum;
+
+/// <summary>
+/// An Ethereum node over JSON-RPC as a head source (for the <see cref="HeadTracker"/>) and a log source (for the
+/// <c>ethlog</c> and <c>runlog</c> initiators). Over WebSocket it subscribes (<c>eth_subscribe</c> to <c>newHeads</c>
+/// and <c>logs</c> with the filter's address and topics); over HTTP, or when the node refuses subscriptions, it polls
+/// (<c>eth_getBlockByNumber</c>, <c>eth_getLogs</c> from the last block processed). Each watch is its own connection.
+/// </summary>
+public sealed class EthereumChain : IHeadSource, ILogSource
+{
+    private readonly EthereumChainOptions _options;
+    private readonly TimeProvider _clock;
+    private readonly Uri _url;
+
+    /// <summary>Creates the source over the node <see cref="EthereumChainOptions.Url"/> names.</summary>
+    public EthereumChain(EthereumChainOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _url = options.Url ?? throw new ArgumentException("EthereumChainOptions.Url is required", nameof(options));
+        _clock = timeProvider ?? TimeProvider.System;
+        Description = EthereumChainOptions.Describe(_url);
+    }
+
+    /// <inheritdoc cref="IHeadSource.Description" />
+    public string Description { get; }
+
+    private bool OverWebSocket => _url.Scheme is "ws" or "wss";
+
+    /// <inheritdoc />
+    public async Task<long> GetBlockNumberAsync(CancellationToken cancellationToken)
+    {
+        var (client, socket) = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        await using (socket)
+        {
+            return await Rpc(client).GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<Head> WatchHeadsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var (client, socket) = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        await using (socket)
+        {
+            var rpc = Rpc(client);
+            var subscription = await TrySubscribeAsync(socket, "newHeads").ConfigureAwait(false);
+            var last = await rpc.GetLatestAsync(cancellationToken).ConfigureAwait(false);
+            yield return last;
+            if (subscription is not null)
+            {
+                await foreach (var (_, result) in socket!.Notifications.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    if (EthereumRpc.ToHead(result) is { } head)
+                    {
+                        yield return head;
+                    }
+                }
+
+                yield break;
+            }
+
+            while (true)
+            {
+                await Task.Delay(_options.PollInterval, _clock, cancellationToken).ConfigureAwait(false);
+                var head = await rpc.GetLatestAsync(cancellationToken).ConfigureAwait(false);
+                if (head != last)
+                {
+                    last = head;
+                    yield return head;
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<LogBatch> WatchLogsAsync(LogFilter filter, long fromBlock, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var (client, socket) = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        await using (socket)
+        {
+            var rpc = Rpc(client);
+
+            // Subscribed before the backfill, so that a log in a block mined meanwhile is not missed between the two.
+            var logs = await TrySubscribeAsync(socket, "logs", ToSubscriptionFilter(filter)).ConfigureAwait(false);
+            var heads = logs is null ? null : await TrySubscribeAsync(socket, "newHeads").ConfigureAwait(false);
+            var recent = new RecentLogs(_options.ReorgDepth);
+            var processed = fromBlock - 1;
+            var latest = await rpc.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
+            while (processed < latest)
+            {
+                var to = Math.Min(latest, processed + _options.MaxBlocksPerRequest);
+                var found = recent.AddNew(await rpc.GetLogsAsync(filter, processed + 1, to, cancellationToken).ConfigureAwait(false));
+                processed = to;
+                yield return new LogBatch(found, processed);
+            }
+
+            if (logs is not null && heads is not null)
+            {
+                await foreach (var (subscription, result) in socket!.Notifications.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    if (subscription == logs)
+                    {
+                        if (EthereumRpc.ToLog(result.ToObject<FilterLog>()!) is not { } log || !filter.Matches(log) || log.BlockNumber < fromBlock)
+                        {
+                            continue;
+                        }
+
+                        var changed = log.Removed ? recent.Remove(log) : recent.AddNew([log]);
+                        if (changed.Count > 0)
+                        {
+                            yield return new LogBatch(changed, processed);
+                        }
+                    }
+                    else if (subscription == heads && EthereumRpc.ToHead(result) is { } head)
+                    {
+                        // Logs of a block arrive with it; a head says the blocks before it are complete.
+                        var removed = await recent.CheckAsync(rpc, head.Number, cancellationToken).ConfigureAwait(false);
+                        processed = Math.Max(processed, head.Number - 1);
+                        yield return new LogBatch(removed, processed);
+                    }
+                }
+
+                yield break;
+            }
+
+            while (true)
+            {
+                await Task.Delay(_options.PollInterval, _clock, cancellationToken).ConfigureAwait(false);
+                var head = await rpc.GetLatestAsync(cancellationToken).ConfigureAwait(false);
+                var changed = await recent.CheckAsync(rpc, head.Number, cancellationToken).ConfigureAwait(false);
+                if (changed.Count > 0)
+                {
+                    // The blocks of removed logs are read again: the chain that replaced them may hold logs of its own.
+                    processed = Math.Min(processed, changed.Min(l => l.BlockNumber) - 1);
+                }
+
+                var reported = processed;
+                while (processed < head.Number)
+                {
+                    var to = Math.Min(head.Number, processed + _options.MaxBlocksPerRequest);
+                    changed = [.. changed, .. recent.AddNew(await rpc.GetLogsAsync(filter, processed + 1, to, cancellationToken).ConfigureAwait(false))];
+                    processed = to;
+                }
+
+                if (changed.Count > 0 || processed != reported)
+                {
+                    yield return new LogBatch(changed, processed);
+                }
+            }
+        }
+    }
+
+    private static JObject ToSubscriptionFilter(LogFilter filter)
+    {
+        var parameters = new JObject();
+        if (filter.Address is { } address)
+        {
+            parameters["address"] = address;
+        }
+
+        if (filter.Topics.Count > 0)
+        {
+            parameters["topics"] = new JArray(filter.Topics.Select(t => t is null ? JValue.CreateNull() : new JValue(t)));
+        }
+
+        return parameters;
+    }
+
+    // A node that refuses subscriptions (an error answer, not a lost connection) is polled instead.
+    private static async Task<string?> TrySubscribeAsync(WebSocketRpcClient? socket, params object[] parameters)
+    {
+        if (socket is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await socket.SubscribeAsync(parameters).ConfigureAwait(false);
+        }
+        catch (RpcResponseException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<(IClient Client, WebSocketRpcClient? Socket)> ConnectAsync(CancellationToken cancellationToken)
+    {
+        if (OverWebSocket)
+        {
+            var socket = await WebSocketRpcClient.ConnectAsync(_url, _options.RequestTimeout, _clock, cancellationToken).ConfigureAwait(false);
+            return (socket, socket);
+        }
+
+        return (new RpcClient(_url), null);
+    }
+
+    private EthereumRpc Rpc(IClient client) => new(client, _options.RequestTimeout, _clock);
+}

@@ -1,0 +1,171 @@
+using System.Text.Json.Nodes;
+using Loop.Jobs.Ethereum.Telemetry;
+using Loop.Telemetry;
+using Microsoft.Extensions.Logging;
+
+namespace Loop.Jobs.Ethereum.Initiators;
+
+/// <summary>
+/// One log initiator of one job at work: watches its logs from the block after the last one processed (recorded in
+/// the job store, so a restart or a reconnect backfills), starts a run per log (the log's id is the fire, so a log
+/// reported again starts no second run, on any host), cancels the unconfirmed run of a log a reorganisation removed,
+/// and reconnects with backoff when the source is lost.
+/// </summary>
+internal sealed class LogSubscription : IAsyncDisposable
+{
+    private readonly JobSpec _job;
+    private readonly int _index;
+    private readonly LogFilter _filter;
+    private readonly Func<ChainLog, (JsonNode? Input, string? Refusal)> _input;
+    private readonly ILogSource _source;
+    private readonly IRunStarter _runs;
+    private readonly EthereumChainOptions _options;
+    private readonly EthereumMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly OutageTracker _outage;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly string _type;
+    private Task _loop = Task.CompletedTask;
+
+    public LogSubscription(JobSpec job, int index, LogFilter filter, Func<ChainLog, (JsonNode? Input, string? Refusal)> input, ILogSource source, IRunStarter runs, EthereumChainOptions options, EthereumMetrics metrics, ILogger logger)
+    {
+        _job = job;
+        _index = index;
+        _filter = filter;
+        _input = input;
+        _source = source;
+        _runs = runs;
+        _options = options;
+        _metrics = metrics;
+        _logger = logger;
+        _type = job.Initiators[index].Type.ToLowerInvariant();
+        _outage = new OutageTracker(runs.TimeProvider, TimeSpan.FromMinutes(1));
+    }
+
+    public void Start() => _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        long? processed = null;
+        var failures = 0;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                processed ??= await StartingBlockAsync(stopping).ConfigureAwait(false);
+                EthereumLog.Subscribed(_logger, _job.Id, _type, processed.Value + 1, _source.Description);
+                await foreach (var batch in _source.WatchLogsAsync(_filter, processed.Value + 1, stopping).ConfigureAwait(false))
+                {
+                    if (_outage.Succeed() is { } outage)
+                    {
+                        EthereumLog.SourceBack(_logger, _job.Id, _type, _source.Description, outage.Failures, outage.Duration);
+                    }
+
+                    failures = 0;
+                    foreach (var log in batch.Logs)
+                    {
+                        await HandleAsync(log, stopping).ConfigureAwait(false);
+                    }
+
+                    if (batch.ProcessedThrough > processed)
+                    {
+                        processed = batch.ProcessedThrough;
+                        await _runs.SaveCheckpointAsync(_job.Id, _index, batch.ProcessedThrough, stopping).ConfigureAwait(false);
+                    }
+                }
+
+                Lost("the node ended the subscription", processed);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                Lost($"{ex.GetType().Name}: {ex.Message}", processed);
+            }
+
+            _metrics.Reconnect(_job.Id);
+            try
+            {
+                await Task.Delay(_options.Backoff(failures++), _runs.TimeProvider, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    // The block after which this initiator's logs count: the one recorded by any host, or (a job's first start) the
+    // chain's current block, recorded at once so that a restart before the first log backfills from there.
+    private async Task<long> StartingBlockAsync(CancellationToken cancellationToken)
+    {
+        if (await _runs.GetCheckpointAsync(_job.Id, _index, cancellationToken).ConfigureAwait(false) is { } saved)
+        {
+            return saved;
+        }
+
+        var current = await _source.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
+        await _runs.SaveCheckpointAsync(_job.Id, _index, current, cancellationToken).ConfigureAwait(false);
+        return current;
+    }
+
+    private async Task HandleAsync(ChainLog log, CancellationToken cancellationToken)
+    {
+        if (log.Removed)
+        {
+            var reason = $"log {log.Id} was removed by a chain reorganisation (block {log.BlockNumber} was replaced) before the run's confirmations";
+            if (await _runs.CancelFiredRunAsync(_job, _index, log.Id, reason, cancellationToken).ConfigureAwait(false) is { } cancelled)
+            {
+                _metrics.Log(_job.Id, "cancelled");
+                EthereumLog.RunCancelled(_logger, _job.Id, log.Id, log.BlockNumber, cancelled.Id);
+            }
+            else
+            {
+                _metrics.Log(_job.Id, "removed");
+                EthereumLog.LogRemoved(_logger, _job.Id, log.Id, log.BlockNumber);
+            }
+
+            return;
+        }
+
+        var (input, refusal) = _input(log);
+        if (refusal is not null)
+        {
+            _metrics.Log(_job.Id, "refused");
+            EthereumLog.LogRefused(_logger, _job.Id, _type, log.Id, log.BlockNumber, refusal);
+            return;
+        }
+
+        var fire = new InitiatorFire(_index, log.Id, _runs.TimeProvider.GetUtcNow());
+        if (await _runs.StartRunAsync(_job, _index, input, fire, log.BlockNumber, cancellationToken).ConfigureAwait(false) is null)
+        {
+            _metrics.Log(_job.Id, "duplicate");
+            EthereumLog.LogDuplicate(_logger, _job.Id, log.Id);
+            return;
+        }
+
+        _metrics.Log(_job.Id, "started");
+    }
+
+    private void Lost(string error, long? processed)
+    {
+        switch (_outage.Fail(error))
+        {
+            case OutageStep.Started:
+                EthereumLog.SourceLost(_logger, _job.Id, _type, _source.Description, error, (processed ?? -1) + 1);
+                break;
+            case OutageStep.Ongoing:
+                EthereumLog.SourceStillLost(_logger, _job.Id, _type, _source.Description, _outage.Failures, _outage.Duration, error);
+                break;
+        }
+    }
+}
