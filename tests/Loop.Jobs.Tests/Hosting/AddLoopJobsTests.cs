@@ -124,6 +124,6 @@ public sealed class AddLoopJobsTests
         var ids = typeof(global::Loop.Jobs.Telemetry.JobsLog).GetNestedType("EventIds", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)!;
         EventIdCheck.Duplicates(ids).Should().BeEmpty();
         EventIdCheck.Values(ids).Should().OnlyContain(v => v >= 600 && v < 700);
-        EventIdCheck.Count(ids).Should().Be(20);
+        EventIdCheck.Count(ids).Should().Be(25);
     }
 }

@@ -110,6 +110,16 @@ public sealed class RunEndTests
 
         public Task<DateTimeOffset?> GetLastFireAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken) => inner.GetLastFireAsync(jobId, initiatorIndex, cancellationToken);
 
+        public Task<Guid?> FindFireRunAsync(string jobId, int initiatorIndex, string key, CancellationToken cancellationToken) => inner.FindFireRunAsync(jobId, initiatorIndex, key, cancellationToken);
+
+        public Task<long?> GetInitiatorCheckpointAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken) => inner.GetInitiatorCheckpointAsync(jobId, initiatorIndex, cancellationToken);
+
+        public Task SaveInitiatorCheckpointAsync(string jobId, int initiatorIndex, long position, CancellationToken cancellationToken) => inner.SaveInitiatorCheckpointAsync(jobId, initiatorIndex, position, cancellationToken);
+
+        public Task<Head?> GetHeadAsync(string chain, CancellationToken cancellationToken) => inner.GetHeadAsync(chain, cancellationToken);
+
+        public Task<bool> SaveHeadAsync(string chain, Head head, CancellationToken cancellationToken) => inner.SaveHeadAsync(chain, head, cancellationToken);
+
         public Task<JobRun?> GetRunAsync(Guid runId, CancellationToken cancellationToken) => inner.GetRunAsync(runId, cancellationToken);
 
         public Task<IReadOnlyList<JobRun>> ListRunsAsync(string jobId, CancellationToken cancellationToken) => inner.ListRunsAsync(jobId, cancellationToken);

@@ -175,6 +175,37 @@ public sealed class RunTests(SharedPostgres postgres)
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    public async Task A_cancelled_run_ends_with_its_reason_and_the_job_goes_on(string kind)
+    {
+        var heads = new ManualHeadTracker(connected: true, new Head(100, "0x64"));
+        await using var jobs = await JobsHarness.StartAsync(await TestStores.CreateAsync(kind, postgres.Fixture), heads: heads);
+        var job = await jobs.Service.AddJobAsync(new JobSpec { Initiators = [InitiatorSpec.Web()], Tasks = [new TaskSpec("noop")], MinConfirmations = 3 });
+        var waiting = await jobs.Service.TriggerRunAsync(job.Id);
+        var next = await jobs.Service.TriggerRunAsync(job.Id);
+        await jobs.WaitForStatusAsync(waiting.Id, RunStatus.PendingConfirmations);
+
+        var cancelled = await jobs.Service.CancelRunAsync(waiting.Id, "operator: wrong request");
+
+        cancelled.Status.Should().Be(RunStatus.Cancelled);
+        var stored = (await jobs.Store.GetRunAsync(waiting.Id, default))!;
+        stored.Status.Should().Be(RunStatus.Cancelled);
+        stored.Error.Should().Be("operator: wrong request");
+        stored.FinishedAt.Should().Be(JobsHarness.T0);
+
+        // The run it held back goes on to wait for its own confirmations; a later head does not revive the cancelled one.
+        await jobs.WaitForStatusAsync(next.Id, RunStatus.PendingConfirmations);
+        await heads.SetHeadAsync(new Head(103, "0x67"));
+        await jobs.WaitForStatusAsync(next.Id, RunStatus.Completed);
+        (await jobs.Store.GetRunAsync(waiting.Id, default))!.Status.Should().Be(RunStatus.Cancelled);
+
+        (await FluentActions.Awaiting(() => jobs.Service.CancelRunAsync(waiting.Id, "again")).Should().ThrowAsync<RunRefusedException>()).WithMessage("*already finished*");
+        await FluentActions.Awaiting(() => jobs.Service.CancelRunAsync(Guid.NewGuid(), "none")).Should().ThrowAsync<RunNotFoundException>();
+        await FluentActions.Awaiting(() => jobs.Service.CancelRunAsync(next.Id, " ")).Should().ThrowAsync<ArgumentException>();
+        jobs.Logs.GetSnapshot().Should().Contain(r => r.Id.Id == 620 && r.Message.Contains("operator: wrong request"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
     public async Task Web_runs_are_refused_for_unknown_archived_and_out_of_window_jobs(string kind)
     {
         await using var jobs = await JobsHarness.StartAsync(await TestStores.CreateAsync(kind, postgres.Fixture));

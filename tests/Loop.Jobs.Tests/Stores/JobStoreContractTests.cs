@@ -65,6 +65,51 @@ public abstract class JobStoreContractTests
     }
 
     [Fact]
+    public async Task A_fire_names_the_run_it_created()
+    {
+        var store = await CreateStoreAsync();
+        await store.AddJobAsync(Job("a"), default);
+        var run = Run("a");
+        (await store.CreateRunAsync(run, new InitiatorFire(1, "0xabc:3", T0), default)).Should().BeTrue();
+        (await store.CreateRunAsync(Run("a"), new InitiatorFire(1, "0xabc:3", T0), default)).Should().BeFalse();
+
+        (await store.FindFireRunAsync("a", 1, "0xabc:3", default)).Should().Be(run.Id);
+        (await store.FindFireRunAsync("a", 0, "0xabc:3", default)).Should().BeNull();
+        (await store.FindFireRunAsync("a", 1, "0xabc:4", default)).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task An_initiator_checkpoint_only_moves_forward()
+    {
+        var store = await CreateStoreAsync();
+        (await store.GetInitiatorCheckpointAsync("a", 0, default)).Should().BeNull();
+        await store.SaveInitiatorCheckpointAsync("a", 0, 10, default);
+        await store.SaveInitiatorCheckpointAsync("a", 0, 7, default);
+        await store.SaveInitiatorCheckpointAsync("a", 1, 3, default);
+
+        (await store.GetInitiatorCheckpointAsync("a", 0, default)).Should().Be(10);
+        (await store.GetInitiatorCheckpointAsync("a", 1, default)).Should().Be(3);
+        await store.SaveInitiatorCheckpointAsync("a", 0, 11, default);
+        (await store.GetInitiatorCheckpointAsync("a", 0, default)).Should().Be(11);
+    }
+
+    [Fact]
+    public async Task A_head_is_saved_only_when_later_than_the_one_held_per_chain()
+    {
+        var store = await CreateStoreAsync();
+        (await store.GetHeadAsync("main", default)).Should().BeNull();
+        (await store.SaveHeadAsync("main", new Head(5, "0x05"), default)).Should().BeTrue();
+        (await store.SaveHeadAsync("main", new Head(5, "0x5b"), default)).Should().BeFalse();
+        (await store.SaveHeadAsync("main", new Head(4, "0x04"), default)).Should().BeFalse();
+        (await store.SaveHeadAsync("side", new Head(1, "0x01"), default)).Should().BeTrue();
+
+        (await store.GetHeadAsync("main", default)).Should().Be(new Head(5, "0x05"));
+        (await store.SaveHeadAsync("main", new Head(6, "0x06"), default)).Should().BeTrue();
+        (await store.GetHeadAsync("main", default)).Should().Be(new Head(6, "0x06"));
+        (await store.GetHeadAsync("side", default)).Should().Be(new Head(1, "0x01"));
+    }
+
+    [Fact]
     public async Task Only_the_first_unfinished_run_of_a_job_is_claimed()
     {
         var store = await CreateStoreAsync();
