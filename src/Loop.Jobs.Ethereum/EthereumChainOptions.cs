@@ -13,6 +13,9 @@ public sealed class EthereumChainOptions
     /// <summary>Default <see cref="RequestTimeout"/>: 10 seconds.</summary>
     public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>Default <see cref="IdleProbeInterval"/>: 30 seconds.</summary>
+    public static readonly TimeSpan DefaultIdleProbeInterval = TimeSpan.FromSeconds(30);
+
     /// <summary>Default <see cref="ReorgDepth"/>: 64 blocks.</summary>
     public const int DefaultReorgDepth = 64;
 
@@ -34,6 +37,14 @@ public sealed class EthereumChainOptions
     /// <summary>The longest wait for a connection or an answer; a node that does not answer in time is reconnected. Default <see cref="DefaultRequestTimeout"/>.</summary>
     [Positive]
     public TimeSpan RequestTimeout { get; set; } = DefaultRequestTimeout;
+
+    /// <summary>
+    /// How long a subscribed node may stay silent before it is asked for its block number (bounded by
+    /// <see cref="RequestTimeout"/>): a connection that hangs without closing is found and replaced. Default
+    /// <see cref="DefaultIdleProbeInterval"/>.
+    /// </summary>
+    [Positive]
+    public TimeSpan IdleProbeInterval { get; set; } = DefaultIdleProbeInterval;
 
     /// <summary>
     /// How many blocks below the head a log's block is re-checked for replacement (a reorganisation); a log whose block

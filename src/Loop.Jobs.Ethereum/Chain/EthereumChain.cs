@@ -55,7 +55,7 @@ public sealed class EthereumChain : IHeadSource, ILogSource
             yield return last;
             if (subscription is not null)
             {
-                await foreach (var (_, result) in socket!.Notifications.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                await foreach (var (_, result) in NotificationsAsync(socket!, rpc, cancellationToken).ConfigureAwait(false))
                 {
                     if (EthereumRpc.ToHead(result) is { } head)
                     {
@@ -104,7 +104,7 @@ public sealed class EthereumChain : IHeadSource, ILogSource
 
             if (logs is not null && heads is not null)
             {
-                await foreach (var (subscription, result) in socket!.Notifications.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                await foreach (var (subscription, result) in NotificationsAsync(socket!, rpc, cancellationToken).ConfigureAwait(false))
                 {
                     if (subscription == logs)
                     {
@@ -155,6 +155,47 @@ public sealed class EthereumChain : IHeadSource, ILogSource
                     yield return new LogBatch(changed, processed);
                 }
             }
+        }
+    }
+
+    // The subscription's notifications; when the node stays silent for an interval it is asked for its block number
+    // (bounded by the request timeout), so that a connection that hangs is found and replaced, not waited on forever.
+    private async IAsyncEnumerable<(string Subscription, JToken Result)> NotificationsAsync(WebSocketRpcClient socket, EthereumRpc rpc, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var reader = socket.Notifications;
+        while (true)
+        {
+            while (reader.TryRead(out var notification))
+            {
+                yield return notification;
+            }
+
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var ready = reader.WaitToReadAsync(idle.Token).AsTask();
+            var silence = Task.Delay(_options.IdleProbeInterval, _clock, idle.Token);
+            if (await Task.WhenAny(ready, silence).ConfigureAwait(false) == ready)
+            {
+                await idle.CancelAsync().ConfigureAwait(false);
+                if (!await ready.ConfigureAwait(false))
+                {
+                    yield break;
+                }
+
+                continue;
+            }
+
+            await idle.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await ready.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The wait ended by the probe below.
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            await rpc.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -42,7 +42,9 @@ public sealed class Ganache : IAsyncDisposable
     public static async Task<Ganache> StartAsync()
     {
         var cli = await Installed.Value;
-        var node = new Ganache(cli, ProcessScratch.Create("loop-ganache"), FreePort.Next());
+        var folder = Path.Combine(ProcessScratch.Create("loop-ganache"), Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        var node = new Ganache(cli, folder, FreePort.Next());
         await node.StartAgainAsync();
         node.Account = (await node.CallAsync("eth_accounts"))!.AsArray()[0]!.GetValue<string>();
         return node;
@@ -57,16 +59,17 @@ public sealed class Ganache : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
         _process = Process.Start(start)!;
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.OutputDataReceived += (_, e) => output.Enqueue(e.Data ?? string.Empty);
+        _process.ErrorDataReceived += (_, e) => output.Enqueue(e.Data ?? string.Empty);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         await Eventually.WaitAsync(async () =>
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"ganache exited at start with {_process.ExitCode}");
+                throw new InvalidOperationException($"ganache exited at start with {_process.ExitCode}: {string.Join('\n', output)}");
             }
 
             try

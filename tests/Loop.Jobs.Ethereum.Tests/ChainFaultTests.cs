@@ -1,0 +1,163 @@
+using System.Text.Json.Nodes;
+using Loop.Jobs.Stores.Postgres;
+using Loop.Testing;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Loop.Jobs.Ethereum.Tests;
+
+/// <summary>Heads, confirmations, restarts, a node that goes away and comes back, a reorganisation, and nodes that hang or lie.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ChainFaultTests(SharedPostgres postgres)
+{
+    [Fact]
+    public async Task Heads_are_tracked_saved_and_read_back_when_the_host_restarts()
+    {
+        await using var chain = await Ganache.StartAsync();
+        var prefix = PostgresFixture.UniqueTable();
+        long held;
+        await using (var host = await ChainHost.StartAsync(chain.WebSocketUrl, postgres.Fixture, prefix))
+        {
+            held = await chain.MineAsync(3);
+            await host.WaitForHeadAsync(held);
+            host.Heads.Connected.Should().BeTrue();
+            host.Heads.Head!.Hash.Should().Be((await chain.CallAsync("eth_getBlockByNumber", "latest", false))!["hash"]!.GetValue<string>());
+            (await host.HealthAsync()).Status.Should().Be(HealthStatus.Healthy);
+        }
+
+        var store = new PgJobStore(postgres.Fixture.DataSource, new PgJobStoreOptions { TablePrefix = prefix });
+        (await store.GetHeadAsync(HeadTrackerOptions.DefaultChain, default))!.Number.Should().Be(held);
+        await chain.MineAsync(2);
+
+        // A host that cannot reach the node starts from the saved head, and says why it is not connected.
+        var closed = FreePort.Next();
+        await using (var offline = await ChainHost.StartAsync(new Uri($"ws://127.0.0.1:{closed}"), postgres.Fixture, prefix))
+        {
+            await Eventually.WaitAsync(() => offline.Heads.Head?.Number == held, "the saved head read back");
+            offline.Heads.Connected.Should().BeFalse();
+            var health = await offline.HealthAsync();
+            health.Status.Should().Be(HealthStatus.Unhealthy);
+            await Eventually.WaitAsync(async () => (await offline.HealthAsync()).Entries["HeadTracker"].Description?.Contains($"not connected to ws://127.0.0.1:{closed}") == true, "the health check names the node");
+        }
+
+        await using var back = await ChainHost.StartAsync(chain.WebSocketUrl, postgres.Fixture, prefix);
+        await back.WaitForHeadAsync(held + 2);
+        (await store.GetHeadAsync(HeadTrackerOptions.DefaultChain, default))!.Number.Should().Be(held + 2);
+    }
+
+    [Fact]
+    public async Task A_run_waiting_for_3_confirmations_resumes_after_3_mined_blocks_and_not_before()
+    {
+        await using var chain = await Ganache.StartAsync();
+        var contract = await LogContract.DeployAsync(chain);
+        await using var host = await ChainHost.StartAsync(chain.WebSocketUrl, postgres.Fixture);
+        var job = await host.Jobs.AddJobAsync(new JobSpec { Initiators = [EthLog(contract)], Tasks = [new TaskSpec("noop")], MinConfirmations = 3 });
+        var barrier = await host.Jobs.AddJobAsync(new JobSpec { Initiators = [InitiatorSpec.Web()], Tasks = [new TaskSpec("noop")] });
+        await Subscribed(host, job);
+
+        var log = await contract.EmitAsync(LogContract.Topic(1), LogContract.Topic(2), [1]);
+        var block = (long)log.BlockNumber.Value;
+        var run = (await host.WaitForRunsAsync(job.Id, 1, r => r.Status == RunStatus.PendingConfirmations))[0];
+        run.CreationHeight.Should().Be(block);
+        run.WaitForHeight.Should().Be(block + 3);
+
+        await chain.MineAsync(2);
+        await host.WaitForHeadAsync(block + 2);
+        await BarrierAsync(host, barrier);
+        (await host.Store.GetRunAsync(run.Id, default))!.Status.Should().Be(RunStatus.PendingConfirmations, "two blocks on, the run still waits");
+
+        await chain.MineAsync();
+        await host.WaitForStatusAsync(run.Id, RunStatus.Completed);
+    }
+
+    [Fact]
+    public async Task When_the_node_stops_and_comes_back_the_tracker_reconnects_and_no_log_is_missed_or_run_twice()
+    {
+        await using var chain = await Ganache.StartAsync();
+        var contract = await LogContract.DeployAsync(chain);
+        var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        await using var host = await ChainHost.StartAsync(chain.WebSocketUrl, postgres.Fixture, clock: clock);
+        var job = await host.Jobs.AddJobAsync(new JobSpec { Initiators = [EthLog(contract)], Tasks = [new TaskSpec("noop")] });
+        await Subscribed(host, job);
+        var receipts = new List<Nethereum.RPC.Eth.DTOs.TransactionReceipt> { await contract.EmitAsync(LogContract.Topic(1), LogContract.Topic(1), [1]) };
+        await host.WaitForRunsAsync(job.Id, 1);
+
+        await chain.StopAsync();
+        await Eventually.WaitAsync(() => !host.Heads.Connected, "the tracker reports the node lost");
+        (await host.HealthAsync()).Entries["HeadTracker"].Status.Should().Be(HealthStatus.Unhealthy);
+        await Eventually.WaitAsync(() => host.Logs.GetSnapshot().Any(r => r.Id.Id == 701), "the subscription reports the node lost");
+
+        // Logs the host cannot see as they happen: the reconnect waits on the (fake) clock until they are mined.
+        await chain.StartAgainAsync();
+        receipts.Add(await contract.EmitAsync(LogContract.Topic(1), LogContract.Topic(2), [2]));
+        receipts.Add(await contract.EmitAsync(LogContract.Topic(1), LogContract.Topic(3), [3]));
+        await Eventually.WaitAsync(() =>
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            return host.Heads.Connected && host.Logs.GetSnapshot().Any(r => r.Id.Id == 703);
+        }, "the tracker and the subscription reconnected");
+
+        var last = await chain.MineAsync(2);
+        await host.WaitForHeadAsync(last);
+        await Eventually.WaitAsync(async () => await host.Store.GetInitiatorCheckpointAsync(job.Id, 0, default) >= last - 1, "the subscription processed the chain");
+        var runs = await host.WaitForRunsAsync(job.Id, 3, r => r.Status == RunStatus.Completed);
+        runs.Should().HaveCount(3, "each log started one run, none twice");
+        runs.Select(r => r.Input!["blockHash"]!.GetValue<string>()).Should().Equal(receipts.Select(r => r.BlockHash.ToLowerInvariant()));
+        host.Logs.GetSnapshot().Should().Contain(r => r.Id.Id == 624, "the tracker says when the node is back");
+    }
+
+    [Fact]
+    public async Task A_reorganisation_that_drops_a_log_cancels_its_unconfirmed_run_with_the_reason()
+    {
+        await using var chain = await Ganache.StartAsync();
+        var contract = await LogContract.DeployAsync(chain);
+        await using var host = await ChainHost.StartAsync(chain.WebSocketUrl, postgres.Fixture);
+        var job = await host.Jobs.AddJobAsync(new JobSpec { Initiators = [EthLog(contract)], Tasks = [new TaskSpec("noop")], MinConfirmations = 3 });
+        var barrier = await host.Jobs.AddJobAsync(new JobSpec { Initiators = [InitiatorSpec.Web()], Tasks = [new TaskSpec("noop")] });
+        await Subscribed(host, job);
+
+        var snapshot = await chain.SnapshotAsync();
+        var log = await contract.EmitAsync(LogContract.Topic(1), LogContract.Topic(1), [1]);
+        var run = (await host.WaitForRunsAsync(job.Id, 1, r => r.Status == RunStatus.PendingConfirmations))[0];
+
+        await chain.RevertAsync(snapshot);
+        await chain.MineAsync();
+        var cancelled = await host.WaitForStatusAsync(run.Id, RunStatus.Cancelled);
+
+        cancelled.Error.Should().Contain($"{log.BlockHash.ToLowerInvariant()}:0").And.Contain("reorganisation");
+        var top = await chain.MineAsync(4);
+        await host.WaitForHeadAsync(top);
+        await BarrierAsync(host, barrier);
+        (await host.Store.ListRunsAsync(job.Id, default)).Should().ContainSingle().Which.Status.Should().Be(RunStatus.Cancelled);
+    }
+
+    [Theory]
+    [InlineData("silent", "had no answer within")]
+    [InlineData("garbage", "not a JSON-RPC object")]
+    public async Task A_node_that_hangs_or_lies_leaves_the_tracker_disconnected_with_the_reason_and_the_host_stops(string kind, string reason)
+    {
+        await using var node = kind == "silent" ? HostileNode.Silent() : HostileNode.Answering("this is not json");
+        var host = await ChainHost.StartAsync(node.Url, configure: o => o.RequestTimeout = TimeSpan.FromMilliseconds(300));
+        try
+        {
+            await host.Jobs.AddJobAsync(new JobSpec { Initiators = [new InitiatorSpec("ethlog", new JsonObject { ["address"] = "0x" + new string('1', 40) })], Tasks = [new TaskSpec("noop")] });
+            await Eventually.WaitAsync(async () => (await host.HealthAsync()).Entries["HeadTracker"].Description?.Contains(reason) == true, $"the health check says '{reason}'");
+            await Eventually.WaitAsync(() => node.Connections >= 3, "the tracker and subscription keep trying");
+            host.Heads.Connected.Should().BeFalse();
+            await Eventually.WaitAsync(() => host.Logs.GetSnapshot().Any(r => r.Id.Id == 701 && r.Message.Contains(reason)), "the subscription names the fault");
+        }
+        finally
+        {
+            await host.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    private static InitiatorSpec EthLog(LogContract contract) => new("ethlog", new JsonObject { ["address"] = contract.Address });
+
+    private static Task Subscribed(ChainHost host, JobSpec job) =>
+        Eventually.WaitAsync(async () => await host.Store.GetInitiatorCheckpointAsync(job.Id, 0, default) is not null, $"job {job.Id} subscribed");
+
+    // A run of another job, started and finished after the head arrived: the runner has dispatched since.
+    private static async Task BarrierAsync(ChainHost host, JobSpec barrier) =>
+        await host.WaitForStatusAsync((await host.Jobs.TriggerRunAsync(barrier.Id)).Id, RunStatus.Completed);
+}
