@@ -59,7 +59,7 @@ public sealed class EthereumChainOptions
 
     /// <summary>The name the chain's latest head is saved under in the job store. Default <see cref="HeadTrackerOptions.DefaultChain"/>.</summary>
     [Required]
-    [RegularExpression("^[A-Za-z0-9_.:-]{1,64}$", ErrorMessage = "must be 1 to 64 letters, digits, '_', '.', ':' or '-'")]
+    [RegularExpression("^[A-Za-z0-9_.:-]{1,64}$", ErrorMessage = "{0} must be 1 to 64 letters, digits, '_', '.', ':' or '-'")]
     public string Chain { get; set; } = HeadTrackerOptions.DefaultChain;
 
     /// <summary>The first wait before reconnecting to a lost node (heads and each log subscription); doubled after each failed attempt. Default <see cref="HeadTrackerOptions.DefaultReconnectDelay"/>.</summary>

@@ -46,6 +46,35 @@ public sealed class ChainFaultTests(SharedPostgres postgres)
     }
 
     [Fact]
+    public async Task Logs_emitted_while_no_host_ran_are_backfilled_on_start_and_none_runs_twice()
+    {
+        await using var chain = await Ganache.StartAsync();
+        var contract = await LogContract.DeployAsync(chain);
+        var prefix = PostgresFixture.UniqueTable();
+        var receipts = new List<Nethereum.RPC.Eth.DTOs.TransactionReceipt>();
+        JobSpec job;
+        await using (var first = await ChainHost.StartAsync(chain.WebSocketUrl, postgres.Fixture, prefix))
+        {
+            job = await first.Jobs.AddJobAsync(new JobSpec { Initiators = [EthLog(contract)], Tasks = [new TaskSpec("noop")] });
+            await Subscribed(first, job);
+            receipts.Add(await contract.EmitAsync(LogContract.Topic(1), LogContract.Topic(1), [1]));
+            await first.WaitForRunsAsync(job.Id, 1, r => r.Status == RunStatus.Completed);
+        }
+
+        receipts.Add(await contract.EmitAsync(LogContract.Topic(1), LogContract.Topic(2), [2]));
+        await chain.MineAsync(3);
+        receipts.Add(await contract.EmitAsync(LogContract.Topic(1), LogContract.Topic(3), [3]));
+
+        await using var second = await ChainHost.StartAsync(chain.WebSocketUrl, postgres.Fixture, prefix);
+        var last = await chain.MineAsync(2);
+        await Eventually.WaitAsync(async () => await second.Store.GetInitiatorCheckpointAsync(job.Id, 0, default) >= last - 1, "the restarted subscription caught up");
+        var runs = await second.WaitForRunsAsync(job.Id, 3, r => r.Status == RunStatus.Completed);
+
+        runs.Should().HaveCount(3);
+        runs.Select(r => r.Input!["blockHash"]!.GetValue<string>()).Should().Equal(receipts.Select(r => r.BlockHash.ToLowerInvariant()));
+    }
+
+    [Fact]
     public async Task A_run_waiting_for_3_confirmations_resumes_after_3_mined_blocks_and_not_before()
     {
         await using var chain = await Ganache.StartAsync();

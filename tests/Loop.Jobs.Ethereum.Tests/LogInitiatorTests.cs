@@ -66,4 +66,26 @@ public sealed class LogInitiatorTests
         runs[0].Data!.GetValue<string>().Should().Be("ETH/USD");
         host.Logs.GetSnapshot().Should().Contain(r => r.Id.Id == 704 && r.Message.Contains("price-request") && r.Message.Contains("not UTF-8 JSON"), "a request the job cannot read is named, not thrown");
     }
+
+    [Fact]
+    public async Task An_archived_job_stops_watching_and_a_live_one_goes_on()
+    {
+        await using var chain = await Ganache.StartAsync();
+        var contract = await LogContract.DeployAsync(chain);
+        await using var host = await ChainHost.StartAsync(chain.WebSocketUrl);
+        JobSpec Spec() => new() { Initiators = [new InitiatorSpec("ethlog", new JsonObject { ["address"] = contract.Address })], Tasks = [new TaskSpec("noop")] };
+        var archived = await host.Jobs.AddJobAsync(Spec());
+        await Eventually.WaitAsync(async () => await host.Store.GetInitiatorCheckpointAsync(archived.Id, 0, default) is not null, "the subscription started");
+        await contract.EmitAsync(LogContract.Topic(1), LogContract.Topic(1), [1]);
+        await host.WaitForRunsAsync(archived.Id, 1);
+
+        await host.Jobs.ArchiveJobAsync(archived.Id);
+        var live = await host.Jobs.AddJobAsync(Spec());
+        await Eventually.WaitAsync(async () => await host.Store.GetInitiatorCheckpointAsync(live.Id, 0, default) is not null, "the second subscription started");
+        await contract.EmitAsync(LogContract.Topic(1), LogContract.Topic(2), [2]);
+        await host.WaitForRunsAsync(live.Id, 1);
+
+        (await host.Store.ListRunsAsync(archived.Id, default)).Should().ContainSingle("the archived job's subscription was stopped");
+        host.Logs.GetSnapshot().Count(r => r.Id.Id == 700 && r.Message.Contains(archived.Id)).Should().Be(1);
+    }
 }

@@ -26,7 +26,7 @@ internal sealed class RunLogInitiator(ILogSource source, EthereumChainOptions op
     {
         if (Encoding.UTF8.GetByteCount(job.Id) > RunRequest.MaxJobIdBytes)
         {
-            yield return new JobValidationError(string.Empty, $"a runlog job's id addresses it in a 32-byte topic: it must be at most {RunRequest.MaxJobIdBytes} UTF-8 bytes (was {Encoding.UTF8.GetByteCount(job.Id)})");
+            yield return new JobValidationError("$.id", $"a runlog job's id addresses it in a 32-byte topic: it must be at most {RunRequest.MaxJobIdBytes} UTF-8 bytes (was {Encoding.UTF8.GetByteCount(job.Id)})");
         }
 
         foreach (var error in LogInitiatorParams.Validate(initiator.Params, addressRequired: false, fixedTopics: 2))

@@ -18,7 +18,7 @@ public sealed class HeadTrackerOptions
 
     /// <summary>The name the latest head is saved under in the job store (one per chain). Default <see cref="DefaultChain"/>.</summary>
     [Required]
-    [RegularExpression("^[A-Za-z0-9_.:-]{1,64}$", ErrorMessage = "must be 1 to 64 letters, digits, '_', '.', ':' or '-'")]
+    [RegularExpression("^[A-Za-z0-9_.:-]{1,64}$", ErrorMessage = "{0} must be 1 to 64 letters, digits, '_', '.', ':' or '-'")]
     public string Chain { get; set; } = DefaultChain;
 
     /// <summary>The first wait before reconnecting after the source is lost; doubled after each failed attempt. Default <see cref="DefaultReconnectDelay"/>.</summary>

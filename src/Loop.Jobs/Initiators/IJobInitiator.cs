@@ -9,7 +9,10 @@ public interface IJobInitiator
     /// <summary>The initiator type name used in specs (matched case-insensitively).</summary>
     string Type { get; }
 
-    /// <summary>Checks an initiator's parameters when a job is added; paths are relative to <c>params</c>.</summary>
+    /// <summary>
+    /// Checks an initiator's parameters when a job is added; paths are relative to <c>params</c>, except one starting
+    /// with <c>$.</c>, which names a field of the job (<c>$.id</c>).
+    /// </summary>
     IEnumerable<JobValidationError> Validate(InitiatorSpec initiator, JobSpec job, DateTimeOffset now);
 
     /// <summary>

@@ -38,7 +38,7 @@ internal sealed class JobValidator(TypeRegistry<IJobTask> tasks, TypeRegistry<IJ
                 continue;
             }
 
-            errors.AddRange(type.Validate(initiator, job, now).Select(e => e with { Path = $"{path}.params.{e.Path}" }));
+            errors.AddRange(type.Validate(initiator, job, now).Select(e => e with { Path = e.Path.StartsWith("$.", StringComparison.Ordinal) ? e.Path[2..] : $"{path}.params.{e.Path}" }));
         }
 
         for (var i = 0; i < job.Tasks.Count; i++)
