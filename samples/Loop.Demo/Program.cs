@@ -3,6 +3,8 @@
 //  - emits a few events a second through the durable emitter (in-memory store) to that ingress,
 //  - runs the sample .NET plugin out of process (go-plugin protocol, supervised) and calls its Echo every 2 s,
 //  - runs a cron job every 5 s (Loop.Jobs): httpget the demo's /demo/price, jsonparse, multiply, emit to the ingress,
+//  - with --Loop:Jobs:Ethereum:Url=ws://127.0.0.1:8545 (a local chain, see the README), tracks the chain's heads and
+//    adds job demo-chain: a run request on the chain or a POST starts a run that waits for 2 confirmations, then emits,
 //  - serves Prometheus metrics on http://127.0.0.1:5080/metrics, discovery on /discovery, the plugin's metrics on
 //    /plugins/sample/metrics, and health on /health.
 using System.Net;
@@ -43,7 +45,14 @@ builder.Services.AddLoopPlugins(builder.Configuration.GetSection("Loop:Plugins")
 builder.Services.AddHostedService<PluginCaller>();
 
 // The node's job services: a cron job whose runs fetch a price, scale it and emit it through the durable emitter.
-builder.Services.AddLoopJobs(builder.Configuration.GetSection("Loop:Jobs")).UseInMemoryStore();
+var jobs = builder.Services.AddLoopJobs(builder.Configuration.GetSection("Loop:Jobs")).UseInMemoryStore();
+var chain = builder.Configuration.GetSection("Loop:Jobs:Ethereum");
+if (chain.Exists())
+{
+    // On a chain: heads drive confirmations, and runlog requests start runs.
+    jobs.UseEthereum(chain);
+}
+
 builder.Services.AddHostedService<DemoJobs>();
 // The host's own /metrics (listed first by /discovery): the application adds OpenTelemetry's Prometheus exporter itself,
 // and AddLoopInstrumentation() enables every Loop package's meter.

@@ -13,7 +13,7 @@ namespace Loop.Packaging.Tests;
 public sealed class PackedPackagesTests : IDisposable
 {
     private static readonly string Repo = BuiltProgram.RepositoryRoot();
-    private static readonly string[] Packages = ["Loop.Abstractions", "Loop.DurableEmitter", "Loop.Plugins", "Loop.Plugins.Sdk", "Loop.Visor", "Loop.Jobs"];
+    private static readonly string[] Packages = ["Loop.Abstractions", "Loop.DurableEmitter", "Loop.Plugins", "Loop.Plugins.Sdk", "Loop.Visor", "Loop.Jobs", "Loop.Jobs.Ethereum"];
     private readonly MarkedFolder _folder = new("loop-consumer");
 
     public void Dispose() => _folder.Dispose();
@@ -164,6 +164,7 @@ public sealed class PackedPackagesTests : IDisposable
             {Ref("Loop.Plugins")}
             {Ref("Loop.Visor")}
             {Ref("Loop.Jobs")}
+            {Ref("Loop.Jobs.Ethereum")}
             {Ref("OpenTelemetry.Extensions.Hosting")}
             {Ref("OpenTelemetry.Exporter.Prometheus.AspNetCore")}
             {Ref("Grpc.Tools").Replace(" />", " PrivateAssets=\"all\" />", StringComparison.Ordinal)}
@@ -209,7 +210,12 @@ public sealed class PackedPackagesTests : IDisposable
             builder.Services.AddLoopPlugins(builder.Configuration.GetSection("Loop:Plugins"))
                 .AddPlugin("consumer", builder.Configuration.GetSection("Loop:Plugins:Instances:consumer"), new HandshakeConfig("CONSUMER_PLUGIN", "packed", [1]));
             builder.Services.AddVisor(builder.Configuration.GetSection("Loop:Visor"));
-            builder.Services.AddLoopJobs(builder.Configuration.GetSection("Loop:Jobs")).UseInMemoryStore();
+            var jobs = builder.Services.AddLoopJobs(builder.Configuration.GetSection("Loop:Jobs")).UseInMemoryStore();
+            if (builder.Configuration.GetSection("Loop:Jobs:Ethereum").Exists())
+            {
+                jobs.UseEthereum(builder.Configuration.GetSection("Loop:Jobs:Ethereum"));
+            }
+
             builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddLoopInstrumentation().AddPrometheusExporter());
             var app = builder.Build();
             app.MapHealthChecks("/health");
