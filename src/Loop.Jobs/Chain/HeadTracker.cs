@@ -19,7 +19,7 @@ public sealed class HeadTracker : LoopService, IHeadTracker
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
-    private readonly List<IHeadTrackable> _trackables = [];
+    private readonly HeadTrackables _trackables = new();
     private readonly OutageTracker _outage;
     private readonly CancellationTokenSource _stopping = new();
     private Head? _head;
@@ -65,16 +65,7 @@ public sealed class HeadTracker : LoopService, IHeadTracker
     }
 
     /// <inheritdoc />
-    public IDisposable Register(IHeadTrackable trackable)
-    {
-        ArgumentNullException.ThrowIfNull(trackable);
-        lock (_gate)
-        {
-            _trackables.Add(trackable);
-        }
-
-        return new Registration(this, trackable);
-    }
+    public IDisposable Register(IHeadTrackable trackable) => _trackables.Add(trackable);
 
     /// <inheritdoc />
     protected override Task OnStartAsync(CancellationToken cancellationToken)
@@ -178,7 +169,7 @@ public sealed class HeadTracker : LoopService, IHeadTracker
 
             if (await AdvanceAsync(head, stopping).ConfigureAwait(false))
             {
-                foreach (var trackable in Snapshot())
+                foreach (var trackable in _trackables.Snapshot())
                 {
                     await trackable.OnNewHeadAsync(head, stopping).ConfigureAwait(false);
                 }
@@ -235,7 +226,7 @@ public sealed class HeadTracker : LoopService, IHeadTracker
             head = _head;
         }
 
-        foreach (var trackable in Snapshot())
+        foreach (var trackable in _trackables.Snapshot())
         {
             try
             {
@@ -249,25 +240,6 @@ public sealed class HeadTracker : LoopService, IHeadTracker
             {
                 // One trackable's failure does not keep the others from hearing of the connection.
                 JobsLog.InitiatorFailed(_logger, "(head tracker)", trackable.GetType().Name, ex.Message);
-            }
-        }
-    }
-
-    private List<IHeadTrackable> Snapshot()
-    {
-        lock (_gate)
-        {
-            return [.. _trackables];
-        }
-    }
-
-    private sealed class Registration(HeadTracker tracker, IHeadTrackable trackable) : IDisposable
-    {
-        public void Dispose()
-        {
-            lock (tracker._gate)
-            {
-                tracker._trackables.Remove(trackable);
             }
         }
     }

@@ -9,7 +9,7 @@ public sealed class ManualHeadTracker : IHeadTracker
 {
     private readonly SemaphoreSlim _notify = new(1, 1);
     private readonly Lock _gate = new();
-    private readonly List<IHeadTrackable> _trackables = [];
+    private readonly HeadTrackables _trackables = new();
     private Head? _head;
     private bool _connected;
 
@@ -45,16 +45,7 @@ public sealed class ManualHeadTracker : IHeadTracker
     }
 
     /// <inheritdoc />
-    public IDisposable Register(IHeadTrackable trackable)
-    {
-        ArgumentNullException.ThrowIfNull(trackable);
-        lock (_gate)
-        {
-            _trackables.Add(trackable);
-        }
-
-        return new Registration(this, trackable);
-    }
+    public IDisposable Register(IHeadTrackable trackable) => _trackables.Add(trackable);
 
     /// <summary>Sets the head when it is later than the one held, and tells the trackables; returns whether it was later.</summary>
     public async Task<bool> SetHeadAsync(Head head, CancellationToken cancellationToken = default)
@@ -73,7 +64,7 @@ public sealed class ManualHeadTracker : IHeadTracker
                 _head = head;
             }
 
-            foreach (var trackable in Snapshot())
+            foreach (var trackable in _trackables.Snapshot())
             {
                 await trackable.OnNewHeadAsync(head, cancellationToken).ConfigureAwait(false);
             }
@@ -111,7 +102,7 @@ public sealed class ManualHeadTracker : IHeadTracker
                 head = _head;
             }
 
-            foreach (var trackable in Snapshot())
+            foreach (var trackable in _trackables.Snapshot())
             {
                 await (connected ? trackable.ConnectAsync(head, cancellationToken) : trackable.DisconnectAsync(cancellationToken)).ConfigureAwait(false);
             }
@@ -119,25 +110,6 @@ public sealed class ManualHeadTracker : IHeadTracker
         finally
         {
             _notify.Release();
-        }
-    }
-
-    private List<IHeadTrackable> Snapshot()
-    {
-        lock (_gate)
-        {
-            return [.. _trackables];
-        }
-    }
-
-    private sealed class Registration(ManualHeadTracker tracker, IHeadTrackable trackable) : IDisposable
-    {
-        public void Dispose()
-        {
-            lock (tracker._gate)
-            {
-                tracker._trackables.Remove(trackable);
-            }
         }
     }
 }
