@@ -4,8 +4,9 @@
 //     run the obvious way (an INSERT, then one transaction with an UPDATE per task, then the final UPDATE). Also the
 //     same job with a first task that has an effect (not pure), which Loop.Jobs checkpoints on its own.
 //  2. Cron firing lateness, 16 jobs firing every second: how late the first task starts after its occurrence, for
-//     Loop.Jobs (PostgreSQL and memory) and Quartz.NET (RAM job store, the same schedule).
-//   dotnet run -c Release --project benchmarks/Loop.Jobs.Benchmarks [-- runs-per-job seconds]
+//     Loop.Jobs (PostgreSQL and memory) and Quartz.NET (RAM job store, and its ADO.NET job store on the same PostgreSQL,
+//     clustered), the same schedule.
+//   dotnet run -c Release --project benchmarks/Loop.Jobs.Benchmarks [-- runs-per-job seconds [lateness]]
 using System.Globalization;
 using Loop.Jobs.Benchmarks;
 using Loop.Testing;
@@ -18,6 +19,11 @@ await using var server = await PostgresServer.StartAsync(durable: true);
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
 Console.WriteLine($"runs: {Jobs} jobs x {runsPerJob} runs, three tasks each; lateness: {Jobs} cron jobs every second for {seconds} s");
 Console.WriteLine();
+
+if (args.Length > 2 && args[2] == "lateness")
+{
+    goto Lateness;
+}
 
 // Warm-up (JIT, connection pools), then two rounds each, alternating, best kept.
 await Throughput.LoopAsync(server.ConnectionString, Jobs, 20, memory: false);
@@ -42,9 +48,12 @@ var naive = results.First().Value.Max();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Loop.Jobs PostgreSQL / naive: {results["Loop.Jobs, PostgreSQL store"].Max() / naive:0.00}x; with an effect first: {results["Loop.Jobs, PostgreSQL store, first task with an effect"].Max() / naive:0.00}x"));
 Console.WriteLine();
 
+Lateness:
 Console.WriteLine("| cron lateness (first task start - occurrence) | samples | p50 ms | p99 ms | max ms |");
 Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
 Report("Quartz.NET 4.7 (RAM job store)", await Lateness.QuartzAsync(Jobs, seconds));
+Report("Quartz.NET 4.7 (ADO.NET job store on PostgreSQL, clustered)", await Lateness.QuartzAsync(Jobs, seconds, server.ConnectionString));
+Report("Quartz.NET 4.7 (ADO.NET job store on PostgreSQL, clustered, 16 triggers acquired 250 ms ahead)", await Lateness.QuartzAsync(Jobs, seconds, server.ConnectionString, batched: true));
 Report("Loop.Jobs, PostgreSQL store", await Lateness.LoopAsync(server.ConnectionString, Jobs, seconds, memory: false));
 Report("Loop.Jobs, memory store", await Lateness.LoopAsync(server.ConnectionString, Jobs, seconds, memory: true));
 
