@@ -111,10 +111,15 @@ public sealed class ChainFaultTests(SharedPostgres postgres)
         var receipts = new List<Nethereum.RPC.Eth.DTOs.TransactionReceipt> { await contract.EmitAsync(LogContract.Topic(1), LogContract.Topic(1), [1]) };
         await host.WaitForRunsAsync(job.Id, 1);
 
+        var confirming = await host.Jobs.AddJobAsync(new JobSpec { Initiators = [InitiatorSpec.Web()], Tasks = [new TaskSpec("noop")], MinConfirmations = 1 });
         await chain.StopAsync();
         await Eventually.WaitAsync(() => !host.Heads.Connected, "the tracker reports the node lost");
         (await host.HealthAsync()).Entries["HeadTracker"].Status.Should().Be(HealthStatus.Unhealthy);
         await Eventually.WaitAsync(() => host.Logs.GetSnapshot().Any(r => r.Id.Id == 701), "the subscription reports the node lost");
+
+        // A run that needs the chain while it is away waits for its connection.
+        var waiting = await host.Jobs.TriggerRunAsync(confirming.Id);
+        await host.WaitForStatusAsync(waiting.Id, RunStatus.PendingConnection);
 
         // Logs the host cannot see as they happen: the reconnect waits on the (fake) clock until they are mined.
         await chain.StartAgainAsync();
@@ -133,6 +138,7 @@ public sealed class ChainFaultTests(SharedPostgres postgres)
         runs.Should().HaveCount(3, "each log started one run, none twice");
         runs.Select(r => r.Input!["blockHash"]!.GetValue<string>()).Should().Equal(receipts.Select(r => r.BlockHash.ToLowerInvariant()));
         host.Logs.GetSnapshot().Should().Contain(r => r.Id.Id == 624, "the tracker says when the node is back");
+        await host.WaitForStatusAsync(waiting.Id, RunStatus.Completed);
     }
 
     [Fact]

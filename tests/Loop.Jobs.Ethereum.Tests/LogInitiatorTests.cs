@@ -49,13 +49,15 @@ public sealed class LogInitiatorTests
         await using var chain = await Ganache.StartAsync();
         var contract = await LogContract.DeployAsync(chain);
         await using var host = await ChainHost.StartAsync(chain.WebSocketUrl);
-        var job = await host.Jobs.AddJobAsync(new JobSpec { Id = "price-request", Initiators = [new InitiatorSpec("runlog", new JsonObject { ["address"] = contract.Address })], Tasks = [new TaskSpec("jsonparse", new JsonObject { ["path"] = "pair" })] });
+        var job = await host.Jobs.AddJobAsync(new JobSpec { Id = "price-request", Initiators = [new InitiatorSpec("runlog", new JsonObject { ["address"] = contract.Address })], Tasks = [new TaskSpec("jsonparse", new JsonObject { ["path"] = "pair" })], MinConfirmations = 2 });
         await Eventually.WaitAsync(async () => await host.Store.GetInitiatorCheckpointAsync(job.Id, 0, default) is not null, "the subscription started");
 
         await contract.RequestRunAsync("another-job", Encoding.UTF8.GetBytes("""{"pair":"BTC/USD"}"""));
         await contract.RequestRunAsync("price-request", Encoding.UTF8.GetBytes("not json"));
         var request = await contract.RequestRunAsync("price-request", Encoding.UTF8.GetBytes("""{"pair":"ETH/USD","amount":2}"""));
-        await chain.MineAsync();
+        var waiting = (await host.WaitForRunsAsync(job.Id, 1, r => r.Status == RunStatus.PendingConfirmations))[0];
+        waiting.WaitForHeight.Should().Be((long)request.BlockNumber.Value + 2, "the request's block plus minConfirmations");
+        await chain.MineAsync(2);
 
         var runs = await host.WaitForRunsAsync(job.Id, 1, r => r.Status == RunStatus.Completed);
         await Eventually.WaitAsync(async () => await host.Store.GetInitiatorCheckpointAsync(job.Id, 0, default) >= (long)request.BlockNumber.Value, "the checkpoint passed the request");

@@ -44,10 +44,8 @@ internal sealed class RunExecutor(
 
         // A run taken ahead of its wake time (a sleeper, or a fire written ahead of its occurrence) starts at it, on a
         // local timer; system timers may fire a little early, so wait until the clock says so.
-        var onTimer = false;
         while (run.SleepUntil is { } wake && clock.GetUtcNow() < wake)
         {
-            onTimer = true;
             try
             {
                 await Task.Delay(wake - clock.GetUtcNow(), clock, stopping).ConfigureAwait(false);
@@ -116,14 +114,6 @@ internal sealed class RunExecutor(
             catch (Exception ex)
             {
                 result = TaskResult.Errored($"{spec.Type}: {ex.GetType().Name}: {ex.Message}");
-            }
-
-            if (onTimer)
-            {
-                // The timer's thread runs every run due at this instant, one after the other: once this run's first
-                // task has started, the rest of its work goes to the thread pool so the next run due starts now too.
-                onTimer = false;
-                await Task.Yield();
             }
 
             switch (result.Outcome)
