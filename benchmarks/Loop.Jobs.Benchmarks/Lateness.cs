@@ -13,10 +13,15 @@ namespace Loop.Jobs.Benchmarks;
 /// </summary>
 internal static class Lateness
 {
-    public static async Task<List<double>> LoopAsync(string connectionString, int jobs, int seconds, bool memory)
+    /// <summary>
+    /// Loop.Jobs' lateness; with <paramref name="stall"/>, the store stalls that long every 5 s (another session holds
+    /// the runs table locked, as a checkpoint's fsync or a long lock would), at a phase that moves through the second.
+    /// </summary>
+    public static async Task<List<double>> LoopAsync(string connectionString, int jobs, int seconds, bool memory, TimeSpan stall = default)
     {
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        IJobStore store = memory ? new MemJobStore() : new PgJobStore(dataSource, new PgJobStoreOptions { TablePrefix = $"late_{Guid.NewGuid():N}"[..20] });
+        var prefix = $"late_{Guid.NewGuid():N}"[..20];
+        IJobStore store = memory ? new MemJobStore() : new PgJobStore(dataSource, new PgJobStoreOptions { TablePrefix = prefix });
         var stamp = new StampTask();
         await using var service = new JobService(store, new LoopJobsOptions { MaxConcurrentRuns = jobs }, new Throughput.Clients(), [stamp]);
         await service.StartAsync();
@@ -25,9 +30,32 @@ internal static class Lateness
             await service.AddJobAsync(new JobSpec { Initiators = [InitiatorSpec.Cron("* * * * * *")], Tasks = [new TaskSpec("stamp")] });
         }
 
+        using var stopStalls = new CancellationTokenSource();
+        var stalls = stall > TimeSpan.Zero ? StallAsync(dataSource, $"public.{prefix}_runs", stall, stopStalls.Token) : Task.CompletedTask;
         await Task.Delay(TimeSpan.FromSeconds(seconds));
+        await stopStalls.CancelAsync();
+        await stalls;
         await service.StopAsync();
         return [.. stamp.Late.Skip(jobs)];
+    }
+
+    private static async Task StallAsync(NpgsqlDataSource dataSource, string table, TimeSpan stall, CancellationToken cancellationToken)
+    {
+        try
+        {
+            for (var i = 0; ; i++)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(5) + TimeSpan.FromMilliseconds(130 * i % 1000), cancellationToken);
+                await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                await using var command = new NpgsqlCommand($"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep({stall.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)})", connection, transaction);
+                await command.ExecuteNonQueryAsync(CancellationToken.None);
+                await transaction.CommitAsync(CancellationToken.None);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     /// <summary>

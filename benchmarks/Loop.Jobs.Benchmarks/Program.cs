@@ -25,6 +25,12 @@ if (args.Length > 2 && args[2] == "lateness")
     goto Lateness;
 }
 
+if (args.Length > 2 && args[2] == "stall")
+{
+    Report("Loop.Jobs, PostgreSQL store stalled 0.6 s every 5 s", await Lateness.LoopAsync(server.ConnectionString, Jobs, seconds, memory: false, TimeSpan.FromMilliseconds(600)));
+    return;
+}
+
 // Warm-up (JIT, connection pools), then two rounds each, alternating, best kept.
 await Throughput.LoopAsync(server.ConnectionString, Jobs, 20, memory: false);
 await Throughput.NaiveAsync(server.ConnectionString, Jobs, 20);
@@ -56,6 +62,7 @@ Report("Quartz.NET 4.7 (ADO.NET job store on PostgreSQL, clustered)", await Late
 Report("Quartz.NET 4.7 (ADO.NET job store on PostgreSQL, clustered, 16 triggers acquired 250 ms ahead)", await Lateness.QuartzAsync(Jobs, seconds, server.ConnectionString, batched: true));
 Report("Loop.Jobs, PostgreSQL store", await Lateness.LoopAsync(server.ConnectionString, Jobs, seconds, memory: false));
 Report("Loop.Jobs, memory store", await Lateness.LoopAsync(server.ConnectionString, Jobs, seconds, memory: true));
+Report("Loop.Jobs, PostgreSQL store stalled 0.6 s every 5 s", await Lateness.LoopAsync(server.ConnectionString, Jobs, seconds, memory: false, TimeSpan.FromMilliseconds(600)));
 
 static void Add(Dictionary<string, List<double>> results, string name, double rate)
 {
