@@ -2,8 +2,11 @@
 // a server), then runs BenchmarkDotNet (arguments are passed on) or, with "latency", the latency harness.
 //   dotnet run -c Release --project benchmarks/Loop.DurableEmitter.Benchmarks -- --filter '*'
 //   dotnet run -c Release --project benchmarks/Loop.DurableEmitter.Benchmarks -- latency
+//   dotnet run -c Release --project benchmarks/Loop.DurableEmitter.Benchmarks -- peers [events]   (beside Wolverine and CAP)
+using System.Globalization;
 using BenchmarkDotNet.Running;
 using Loop.DurableEmitter.Benchmarks;
+using Loop.DurableEmitter.Benchmarks.Peers;
 using Loop.Testing;
 
 PostgresServer? server = null;
@@ -15,7 +18,11 @@ if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(PostgresServer.Conne
 
 try
 {
-    if (args.Length > 0 && args[0] == "latency")
+    if (args.Length > 0 && args[0] == "peers")
+    {
+        await PeersHarness.RunAsync(Environment.GetEnvironmentVariable(PostgresServer.ConnectionStringVariable)!, args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20_000, Console.Out);
+    }
+    else if (args.Length > 0 && args[0] == "latency")
     {
         await LatencyHarness.RunAsync(Console.Out);
     }
