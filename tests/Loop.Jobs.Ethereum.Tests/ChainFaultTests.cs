@@ -80,9 +80,7 @@ public sealed class ChainFaultTests(SharedPostgres postgres)
         await using var chain = await Ganache.StartAsync();
         var contract = await LogContract.DeployAsync(chain);
         await using var host = await ChainHost.StartAsync(chain.WebSocketUrl, postgres.Fixture);
-        var job = await host.Jobs.AddJobAsync(new JobSpec { Initiators = [EthLog(contract)], Tasks = [new TaskSpec("noop")], MinConfirmations = 3 });
-        var barrier = await host.Jobs.AddJobAsync(new JobSpec { Initiators = [InitiatorSpec.Web()], Tasks = [new TaskSpec("noop")] });
-        await Subscribed(host, job);
+        var (job, barrier) = await ConfirmingJobAsync(host, contract);
 
         var log = await contract.EmitAsync(LogContract.Topic(1), LogContract.Topic(2), [1]);
         var block = (long)log.BlockNumber.Value;
@@ -147,9 +145,7 @@ public sealed class ChainFaultTests(SharedPostgres postgres)
         await using var chain = await Ganache.StartAsync();
         var contract = await LogContract.DeployAsync(chain);
         await using var host = await ChainHost.StartAsync(chain.WebSocketUrl, postgres.Fixture);
-        var job = await host.Jobs.AddJobAsync(new JobSpec { Initiators = [EthLog(contract)], Tasks = [new TaskSpec("noop")], MinConfirmations = 3 });
-        var barrier = await host.Jobs.AddJobAsync(new JobSpec { Initiators = [InitiatorSpec.Web()], Tasks = [new TaskSpec("noop")] });
-        await Subscribed(host, job);
+        var (job, barrier) = await ConfirmingJobAsync(host, contract);
 
         var snapshot = await chain.SnapshotAsync();
         var log = await contract.EmitAsync(LogContract.Topic(1), LogContract.Topic(1), [1]);
@@ -185,6 +181,15 @@ public sealed class ChainFaultTests(SharedPostgres postgres)
         {
             await host.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         }
+    }
+
+    // An ethlog job needing 3 confirmations, subscribed, and a web job to run as a barrier.
+    private static async Task<(JobSpec Job, JobSpec Barrier)> ConfirmingJobAsync(ChainHost host, LogContract contract)
+    {
+        var job = await host.Jobs.AddJobAsync(new JobSpec { Initiators = [EthLog(contract)], Tasks = [new TaskSpec("noop")], MinConfirmations = 3 });
+        var barrier = await host.Jobs.AddJobAsync(new JobSpec { Initiators = [InitiatorSpec.Web()], Tasks = [new TaskSpec("noop")] });
+        await Subscribed(host, job);
+        return (job, barrier);
     }
 
     private static InitiatorSpec EthLog(LogContract contract) => new("ethlog", new JsonObject { ["address"] = contract.Address });

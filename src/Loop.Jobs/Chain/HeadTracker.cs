@@ -18,12 +18,9 @@ public sealed class HeadTracker : LoopService, IHeadTracker
     private readonly HeadTrackerOptions _options;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
-    private readonly Lock _gate = new();
-    private readonly HeadTrackables _trackables = new();
+    private readonly TrackedHead _tracked = new();
     private readonly OutageTracker _outage;
     private readonly CancellationTokenSource _stopping = new();
-    private Head? _head;
-    private bool _connected;
     private Task _loop = Task.CompletedTask;
 
     /// <summary>Creates a tracker of <paramref name="source"/> that keeps its head in <paramref name="store"/>.</summary>
@@ -41,31 +38,13 @@ public sealed class HeadTracker : LoopService, IHeadTracker
     }
 
     /// <inheritdoc />
-    public Head? Head
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _head;
-            }
-        }
-    }
+    public Head? Head => _tracked.Head;
 
     /// <inheritdoc />
-    public bool Connected
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _connected;
-            }
-        }
-    }
+    public bool Connected => _tracked.Connected;
 
     /// <inheritdoc />
-    public IDisposable Register(IHeadTrackable trackable) => _trackables.Add(trackable);
+    public IDisposable Register(IHeadTrackable trackable) => _tracked.Add(trackable);
 
     /// <inheritdoc />
     protected override Task OnStartAsync(CancellationToken cancellationToken)
@@ -146,10 +125,7 @@ public sealed class HeadTracker : LoopService, IHeadTracker
         // The head saved by this host or another before: confirmations count on from it while the source is away.
         if (Head is null && await ReadSavedHeadAsync(stopping).ConfigureAwait(false) is { } saved)
         {
-            lock (_gate)
-            {
-                _head ??= saved;
-            }
+            _tracked.Seed(saved);
         }
 
         await foreach (var head in _source.WatchHeadsAsync(stopping).ConfigureAwait(false))
@@ -169,7 +145,7 @@ public sealed class HeadTracker : LoopService, IHeadTracker
 
             if (await AdvanceAsync(head, stopping).ConfigureAwait(false))
             {
-                foreach (var trackable in _trackables.Snapshot())
+                foreach (var trackable in _tracked.Snapshot())
                 {
                     await trackable.OnNewHeadAsync(head, stopping).ConfigureAwait(false);
                 }
@@ -194,14 +170,9 @@ public sealed class HeadTracker : LoopService, IHeadTracker
     // the chain to grow past the height already seen.
     private async Task<bool> AdvanceAsync(Head head, CancellationToken cancellationToken)
     {
-        lock (_gate)
+        if (!_tracked.TryAdvance(head))
         {
-            if (_head is not null && head.Number <= _head.Number)
-            {
-                return false;
-            }
-
-            _head = head;
+            return false;
         }
 
         try
@@ -219,14 +190,9 @@ public sealed class HeadTracker : LoopService, IHeadTracker
 
     private async Task SetConnectedAsync(bool connected, CancellationToken cancellationToken)
     {
-        Head? head;
-        lock (_gate)
-        {
-            _connected = connected;
-            head = _head;
-        }
+        var (_, head) = _tracked.SetConnected(connected);
 
-        foreach (var trackable in _trackables.Snapshot())
+        foreach (var trackable in _tracked.Snapshot())
         {
             try
             {

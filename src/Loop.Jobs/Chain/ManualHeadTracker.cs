@@ -8,44 +8,22 @@ namespace Loop.Jobs;
 public sealed class ManualHeadTracker : IHeadTracker
 {
     private readonly SemaphoreSlim _notify = new(1, 1);
-    private readonly Lock _gate = new();
-    private readonly HeadTrackables _trackables = new();
-    private Head? _head;
-    private bool _connected;
+    private readonly TrackedHead _tracked;
 
     /// <summary>Creates a tracker, connected or not, with an optional first head.</summary>
     public ManualHeadTracker(bool connected = true, Head? head = null)
     {
-        _connected = connected;
-        _head = head;
+        _tracked = new TrackedHead(connected, head);
     }
 
     /// <inheritdoc />
-    public Head? Head
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _head;
-            }
-        }
-    }
+    public Head? Head => _tracked.Head;
 
     /// <inheritdoc />
-    public bool Connected
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _connected;
-            }
-        }
-    }
+    public bool Connected => _tracked.Connected;
 
     /// <inheritdoc />
-    public IDisposable Register(IHeadTrackable trackable) => _trackables.Add(trackable);
+    public IDisposable Register(IHeadTrackable trackable) => _tracked.Add(trackable);
 
     /// <summary>Sets the head when it is later than the one held, and tells the trackables; returns whether it was later.</summary>
     public async Task<bool> SetHeadAsync(Head head, CancellationToken cancellationToken = default)
@@ -54,17 +32,12 @@ public sealed class ManualHeadTracker : IHeadTracker
         await _notify.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            lock (_gate)
+            if (!_tracked.TryAdvance(head))
             {
-                if (_head is not null && head.Number <= _head.Number)
-                {
-                    return false;
-                }
-
-                _head = head;
+                return false;
             }
 
-            foreach (var trackable in _trackables.Snapshot())
+            foreach (var trackable in _tracked.Snapshot())
             {
                 await trackable.OnNewHeadAsync(head, cancellationToken).ConfigureAwait(false);
             }
@@ -90,19 +63,13 @@ public sealed class ManualHeadTracker : IHeadTracker
         await _notify.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            Head? head;
-            lock (_gate)
+            var (changed, head) = _tracked.SetConnected(connected);
+            if (!changed)
             {
-                if (_connected == connected)
-                {
-                    return;
-                }
-
-                _connected = connected;
-                head = _head;
+                return;
             }
 
-            foreach (var trackable in _trackables.Snapshot())
+            foreach (var trackable in _tracked.Snapshot())
             {
                 await (connected ? trackable.ConnectAsync(head, cancellationToken) : trackable.DisconnectAsync(cancellationToken)).ConfigureAwait(false);
             }
