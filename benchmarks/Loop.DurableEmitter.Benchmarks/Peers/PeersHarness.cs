@@ -23,6 +23,7 @@ internal static class PeersHarness
             ("Loop.DurableEmitter, in-process sink, 1 insert worker", async () => await LoopPeer.StartAsync(connectionString, grpc: false, workers: 1)),
             ("Loop.DurableEmitter, loopback gRPC ingress, 1 insert worker", async () => await LoopPeer.StartAsync(connectionString, grpc: true, workers: 1)),
             ("WolverineFx 6.64 durable local queue", async () => await WolverinePeer.StartAsync(connectionString)),
+            ("WolverineFx 6.64 durable outbox to its TCP transport (loopback)", async () => await WolverinePeer.StartAsync(connectionString, outbox: true)),
             ("DotNetCore.CAP 10.0 (parallel send)", async () => await CapPeer.StartAsync(connectionString)),
         };
 

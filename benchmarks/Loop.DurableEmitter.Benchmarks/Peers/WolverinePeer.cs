@@ -3,13 +3,16 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Wolverine;
 using Wolverine.Postgresql;
+using Wolverine.Transports.Tcp;
 
 namespace Loop.DurableEmitter.Benchmarks.Peers;
 
 /// <summary>
-/// WolverineFx's durable messaging on PostgreSQL message storage: each event published to a durable local queue is
-/// stored in Wolverine's envelope table before the call returns, handed to an in-process handler (the sink), and marked
-/// handled in its table. Wolverine's defaults otherwise.
+/// WolverineFx's durable messaging on PostgreSQL message storage, one of two ways: a durable local queue (each event
+/// stored in Wolverine's envelope table before the call returns, handed to an in-process handler, the sink, and marked
+/// handled), or its durable outbox to its own TCP transport on a loopback port that the same host listens on (each
+/// event stored in the outgoing table before the call returns, sent, deleted once sent, and handled by the sink on
+/// arrival). Wolverine's defaults otherwise.
 /// </summary>
 internal sealed class WolverinePeer(IHost host) : IOutboxPeer
 {
@@ -20,7 +23,7 @@ internal sealed class WolverinePeer(IHost host) : IOutboxPeer
 
     internal static void Handled() => Interlocked.Increment(ref _handled);
 
-    public static async Task<WolverinePeer> StartAsync(string connectionString)
+    public static async Task<WolverinePeer> StartAsync(string connectionString, bool outbox = false)
     {
         Interlocked.Exchange(ref _handled, 0);
         var builder = Host.CreateApplicationBuilder();
@@ -28,7 +31,17 @@ internal sealed class WolverinePeer(IHost host) : IOutboxPeer
         builder.UseWolverine(opts =>
         {
             opts.PersistMessagesWithPostgresql(connectionString, $"wolverine_{Guid.NewGuid():N}"[..24]);
-            opts.Policies.UseDurableLocalQueues();
+            if (outbox)
+            {
+                var port = Loop.Testing.FreePort.Next();
+                opts.ListenAtPort(port);
+                opts.PublishMessage<WolverineBenchEvent>().ToPort(port).UseDurableOutbox();
+            }
+            else
+            {
+                opts.Policies.UseDurableLocalQueues();
+            }
+
             opts.Discovery.DisableConventionalDiscovery().IncludeType<WolverineSinkHandler>();
         });
         var host = builder.Build();
