@@ -40,7 +40,17 @@ internal static class PeersHarness
                 var clock = Stopwatch.StartNew();
                 await BenchEnvironment.RunCallersAsync(callers, events, _ => peer.PublishAsync(body));
                 var persisted = clock.Elapsed;
-                await WaitDeliveredAsync(peer, WarmUp + events);
+                try
+                {
+                    await WaitDeliveredAsync(peer, WarmUp + events);
+                }
+                catch (TimeoutException stalled)
+                {
+                    // A peer that stops delivering is a result too: said in its row, and the run goes on.
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {callers} | {events / persisted.TotalSeconds:N0} | stalled: {stalled.Message} |"));
+                    continue;
+                }
+
                 var delivered = clock.Elapsed;
                 var endToEnd = peer.Delivered == long.MaxValue ? "n/a" : (events / delivered.TotalSeconds).ToString("N0", CultureInfo.InvariantCulture);
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {callers} | {events / persisted.TotalSeconds:N0} | {endToEnd} |"));
