@@ -83,10 +83,6 @@ public sealed class EthereumChainOptions
         }
     }
 
-    /// <summary>The wait before reconnect attempt <paramref name="failures"/> + 1.</summary>
-    internal TimeSpan Backoff(int failures) =>
-        TimeSpan.FromTicks(Math.Min(MaxReconnectDelay.Ticks, ReconnectDelay.Ticks << Math.Min(failures, 20)));
-
     /// <summary>The URL without credentials or query (an API key in a node URL is a secret): for logs and errors.</summary>
     internal static string Describe(Uri url) =>
         url.IsAbsoluteUri ? $"{url.Scheme}://{url.Host}{(url.IsDefaultPort ? string.Empty : $":{url.Port}")}" : "(a relative URL)";

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Loop.Jobs.Ethereum.Telemetry;
+using Loop.Services;
 using Loop.Telemetry;
 using Microsoft.Extensions.Logging;
 
@@ -95,7 +96,7 @@ internal sealed class LogSubscription : IAsyncDisposable
             _metrics.Reconnect(_job.Id);
             try
             {
-                await Task.Delay(_options.Backoff(failures++), _runs.TimeProvider, stopping).ConfigureAwait(false);
+                await Task.Delay(DoublingDelay.After(failures++, _options.ReconnectDelay, _options.MaxReconnectDelay), _runs.TimeProvider, stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -103,7 +103,7 @@ public sealed class HeadTracker : LoopService, IHeadTracker
                     break;
             }
 
-            var delay = TimeSpan.FromTicks(Math.Min(_options.MaxReconnectDelay.Ticks, _options.ReconnectDelay.Ticks << Math.Min(failures++, 20)));
+            var delay = DoublingDelay.After(failures++, _options.ReconnectDelay, _options.MaxReconnectDelay);
             try
             {
                 await Task.Delay(delay, _clock, stopping).ConfigureAwait(false);

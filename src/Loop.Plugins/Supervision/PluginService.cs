@@ -267,8 +267,7 @@ public sealed partial class PluginService : LoopService
     }
 
     /// <summary>The wait before try <paramref name="attempt"/> + 1 of a row: RelaunchBackoff, doubling, capped at MaxRelaunchBackoff.</summary>
-    private TimeSpan Backoff(int attempt) =>
-        TimeSpan.FromTicks((long)Math.Min(_options.RelaunchBackoff.Ticks * Math.Pow(2, Math.Min(attempt, 30)), _options.MaxRelaunchBackoff.Ticks));
+    private TimeSpan Backoff(int attempt) => DoublingDelay.After(attempt, _options.RelaunchBackoff, _options.MaxRelaunchBackoff);
 
     private static TaskCompletionSource<PluginClient> NewReady() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
