@@ -90,7 +90,8 @@ public sealed class HeadTracker : LoopService, IHeadTracker
             if (Connected)
             {
                 failures = 0;
-                await SetConnectedAsync(false, stopping).ConfigureAwait(false);
+                _tracked.SetConnected(false);
+                await TellConnectionAsync(false, stopping).ConfigureAwait(false);
             }
 
             switch (_outage.Fail(error))
@@ -116,7 +117,8 @@ public sealed class HeadTracker : LoopService, IHeadTracker
 
         if (Connected)
         {
-            await SetConnectedAsync(false, CancellationToken.None).ConfigureAwait(false);
+            _tracked.SetConnected(false);
+            await TellConnectionAsync(false, CancellationToken.None).ConfigureAwait(false);
         }
     }
 
@@ -137,14 +139,21 @@ public sealed class HeadTracker : LoopService, IHeadTracker
                     JobsLog.HeadTrackerBack(_logger, _source.Description, outage.Failures, outage.Duration);
                 }
 
-                await AdvanceAsync(head, stopping).ConfigureAwait(false);
+                if (_tracked.Connect(head))
+                {
+                    await SaveAsync(head, stopping).ConfigureAwait(false);
+                }
+
                 JobsLog.HeadTrackerConnected(_logger, _source.Description, Head?.Number);
-                await SetConnectedAsync(true, stopping).ConfigureAwait(false);
+                await TellConnectionAsync(true, stopping).ConfigureAwait(false);
                 continue;
             }
 
-            if (await AdvanceAsync(head, stopping).ConfigureAwait(false))
+            // Keeps (and saves) a head only when it is later than the one held: a reorganisation to a shorter chain
+            // waits for the chain to grow past the height already seen.
+            if (_tracked.TryAdvance(head))
             {
+                await SaveAsync(head, stopping).ConfigureAwait(false);
                 foreach (var trackable in _tracked.Snapshot())
                 {
                     await trackable.OnNewHeadAsync(head, stopping).ConfigureAwait(false);
@@ -166,15 +175,8 @@ public sealed class HeadTracker : LoopService, IHeadTracker
         }
     }
 
-    // Keeps (and saves) a head only when it is later than the one held: a reorganisation to a shorter chain waits for
-    // the chain to grow past the height already seen.
-    private async Task<bool> AdvanceAsync(Head head, CancellationToken cancellationToken)
+    private async Task SaveAsync(Head head, CancellationToken cancellationToken)
     {
-        if (!_tracked.TryAdvance(head))
-        {
-            return false;
-        }
-
         try
         {
             await _store.SaveHeadAsync(_options.Chain, head, cancellationToken).ConfigureAwait(false);
@@ -184,14 +186,11 @@ public sealed class HeadTracker : LoopService, IHeadTracker
             // The head is held and told all the same; a later one is saved when the store is back.
             JobsLog.StoreFailing(_logger, "save head", ex.Message);
         }
-
-        return true;
     }
 
-    private async Task SetConnectedAsync(bool connected, CancellationToken cancellationToken)
+    private async Task TellConnectionAsync(bool connected, CancellationToken cancellationToken)
     {
-        var (_, head) = _tracked.SetConnected(connected);
-
+        var head = Head;
         foreach (var trackable in _tracked.Snapshot())
         {
             try

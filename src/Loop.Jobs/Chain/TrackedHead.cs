@@ -48,6 +48,25 @@ internal sealed class TrackedHead(bool connected = false, Head? head = null)
         }
     }
 
+    /// <summary>
+    /// Marks the tracker connected and holds <paramref name="head"/> if it is later than the one held, in one step, so
+    /// no reader sees the new head while the tracker still reads as disconnected; returns whether the head was later.
+    /// </summary>
+    public bool Connect(Head head)
+    {
+        lock (_gate)
+        {
+            _connected = true;
+            if (_head is not null && head.Number <= _head.Number)
+            {
+                return false;
+            }
+
+            _head = head;
+            return true;
+        }
+    }
+
     /// <summary>Holds <paramref name="head"/> if none is held (a head read back from a store).</summary>
     public void Seed(Head head)
     {
