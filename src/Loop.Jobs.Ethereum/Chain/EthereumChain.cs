@@ -94,12 +94,10 @@ public sealed class EthereumChain : IHeadSource, ILogSource
             var recent = new RecentLogs(_options.ReorgDepth);
             var processed = fromBlock - 1;
             var latest = await rpc.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
-            while (processed < latest)
+            await foreach (var batch in ReadRangesAsync(rpc, filter, recent, processed, latest, cancellationToken).ConfigureAwait(false))
             {
-                var to = Math.Min(latest, processed + _options.MaxBlocksPerRequest);
-                var found = recent.AddNew(await rpc.GetLogsAsync(filter, processed + 1, to, cancellationToken).ConfigureAwait(false));
-                processed = to;
-                yield return new LogBatch(found, processed);
+                processed = batch.ProcessedThrough;
+                yield return batch;
             }
 
             if (logs is not null && heads is not null)
@@ -135,26 +133,33 @@ public sealed class EthereumChain : IHeadSource, ILogSource
             {
                 await Task.Delay(_options.PollInterval, _clock, cancellationToken).ConfigureAwait(false);
                 var head = await rpc.GetLatestAsync(cancellationToken).ConfigureAwait(false);
-                var changed = await recent.CheckAsync(rpc, head.Number, cancellationToken).ConfigureAwait(false);
-                if (changed.Count > 0)
+                var removed = await recent.CheckAsync(rpc, head.Number, cancellationToken).ConfigureAwait(false);
+                if (removed.Count > 0)
                 {
                     // The blocks of removed logs are read again: the chain that replaced them may hold logs of its own.
-                    processed = Math.Min(processed, changed.Min(l => l.BlockNumber) - 1);
+                    processed = Math.Min(processed, removed.Min(l => l.BlockNumber) - 1);
+                    yield return new LogBatch(removed, processed);
                 }
 
-                var reported = processed;
-                while (processed < head.Number)
+                await foreach (var batch in ReadRangesAsync(rpc, filter, recent, processed, head.Number, cancellationToken).ConfigureAwait(false))
                 {
-                    var to = Math.Min(head.Number, processed + _options.MaxBlocksPerRequest);
-                    changed = [.. changed, .. recent.AddNew(await rpc.GetLogsAsync(filter, processed + 1, to, cancellationToken).ConfigureAwait(false))];
-                    processed = to;
-                }
-
-                if (changed.Count > 0 || processed != reported)
-                {
-                    yield return new LogBatch(changed, processed);
+                    processed = batch.ProcessedThrough;
+                    yield return batch;
                 }
             }
+        }
+    }
+
+    // The logs of the blocks after `after` through `through` that were not reported before, one
+    // batch per eth_getLogs of at most MaxBlocksPerRequest blocks (the backfill, and each poll).
+    private async IAsyncEnumerable<LogBatch> ReadRangesAsync(EthereumRpc rpc, LogFilter filter, RecentLogs recent, long after, long through, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        while (after < through)
+        {
+            var to = Math.Min(through, after + _options.MaxBlocksPerRequest);
+            var found = recent.AddNew(await rpc.GetLogsAsync(filter, after + 1, to, cancellationToken).ConfigureAwait(false));
+            after = to;
+            yield return new LogBatch(found, to);
         }
     }
 
