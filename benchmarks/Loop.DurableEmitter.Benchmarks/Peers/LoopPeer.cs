@@ -5,17 +5,19 @@ using Npgsql;
 
 namespace Loop.DurableEmitter.Benchmarks.Peers;
 
-/// <summary>Loop.DurableEmitter on PostgreSQL, delivering to an in-process sink (or, with <c>grpc</c>, to the loopback gRPC ingress); delivered = marked.</summary>
+/// <summary>Loop.DurableEmitter on PostgreSQL, delivering to an in-process sink (or, with <c>grpc</c>, to the loopback gRPC ingress, or nowhere, store-only); delivered = marked.</summary>
 internal sealed class LoopPeer : IOutboxPeer
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly DurableEventEmitter _emitter;
     private readonly IBatchEmitter _transport;
     private readonly TestIngress? _ingress;
+    private readonly bool _storeOnly;
     private long _marked;
 
-    private LoopPeer(NpgsqlDataSource dataSource, IBatchEmitter transport, TestIngress? ingress, int workers)
+    private LoopPeer(NpgsqlDataSource dataSource, IBatchEmitter transport, TestIngress? ingress, int workers, bool storeOnly)
     {
+        _storeOnly = storeOnly;
         _dataSource = dataSource;
         _transport = transport;
         _ingress = ingress;
@@ -23,18 +25,23 @@ internal sealed class LoopPeer : IOutboxPeer
         _emitter = new DurableEventEmitter(store, transport, new DurableEmitterOptions
         {
             InsertBatchWorkers = workers,
+            StoreOnly = storeOnly,
             Hooks = new DurableEmitterHooks { OnBatchMarkDelivered = (_, n) => Interlocked.Add(ref _marked, n) },
         });
     }
 
-    public long Delivered => Interlocked.Read(ref _marked);
+    public long Delivered => _storeOnly ? long.MaxValue : Interlocked.Read(ref _marked);
 
-    public static async Task<LoopPeer> StartAsync(string connectionString, bool grpc, int workers)
+    /// <param name="connectionString">The server.</param>
+    /// <param name="grpc">Deliver through the real gRPC transport to a loopback ingress instead of an in-process sink.</param>
+    /// <param name="workers">Insert workers.</param>
+    /// <param name="storeOnly">Persist only, deliver nothing (the persist rate with no delivery beside it).</param>
+    public static async Task<LoopPeer> StartAsync(string connectionString, bool grpc, int workers, bool storeOnly = false)
     {
         var dataSource = NpgsqlDataSource.Create(connectionString);
         var ingress = grpc ? await TestIngress.StartAsync() : null;
         IBatchEmitter transport = ingress is null ? new SinkTransport() : new GrpcBatchEmitter(new GrpcIngressOptions { Endpoint = ingress.Endpoint });
-        var peer = new LoopPeer(dataSource, transport, ingress, workers);
+        var peer = new LoopPeer(dataSource, transport, ingress, workers, storeOnly);
         await peer._emitter.StartAsync();
         return peer;
     }

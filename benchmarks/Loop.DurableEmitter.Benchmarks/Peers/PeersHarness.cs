@@ -5,10 +5,11 @@ namespace Loop.DurableEmitter.Benchmarks.Peers;
 
 /// <summary>
 /// The outboxes side by side in one run, on one PostgreSQL cluster (fsync and synchronous_commit on), 1 KiB events:
-/// Loop.DurableEmitter, WolverineFx's durable local queue, DotNetCore.CAP, and the floor (one INSERT per event). Each
-/// case: a fresh outbox (its own tables), a warm-up, then <c>events</c> publishes split across 1, 16 and 64 callers.
-/// "persist" is publish calls per second (each returned once its event was durable) while delivery runs; "end to end"
-/// is events per second from the first publish until the last was delivered to the sink and marked.
+/// Loop.DurableEmitter, WolverineFx's durable outbox and durable local queue, DotNetCore.CAP, the floor (one INSERT
+/// per event) and the group-commit ceiling (N rows per commit, N = callers). Each case: a fresh outbox (its own
+/// tables), a warm-up, then <c>events</c> publishes split across 1, 16 and 64 callers. "persist" is publish calls per
+/// second (each returned once its event was durable) while delivery runs, with the calls' p99; "end to end" is events
+/// per second from the first publish until the last was delivered to the sink and marked.
 /// </summary>
 internal static class PeersHarness
 {
@@ -17,43 +18,127 @@ internal static class PeersHarness
     public static async Task RunAsync(string connectionString, int events, TextWriter output)
     {
         var body = BenchEnvironment.Body(1024);
-        var peers = new (string Name, Func<Task<IOutboxPeer>> Start)[]
+        var peers = new (string Name, Func<Task<IOutboxPeer>> Start, bool OnlyWhenNamed)[]
         {
-            ("one INSERT per event (floor)", async () => await InsertPeer.StartAsync(connectionString)),
-            ("Loop.DurableEmitter, in-process sink, 1 insert worker", async () => await LoopPeer.StartAsync(connectionString, grpc: false, workers: 1)),
-            ("Loop.DurableEmitter, loopback gRPC ingress, 1 insert worker", async () => await LoopPeer.StartAsync(connectionString, grpc: true, workers: 1)),
-            ("WolverineFx 6.64 durable local queue", async () => await WolverinePeer.StartAsync(connectionString)),
-            ("WolverineFx 6.64 durable outbox to its TCP transport (loopback)", async () => await WolverinePeer.StartAsync(connectionString, outbox: true)),
-            ("DotNetCore.CAP 10.0 (parallel send)", async () => await CapPeer.StartAsync(connectionString)),
+            ("one INSERT per event (floor)", async () => await InsertPeer.StartAsync(connectionString), false),
+            ("N rows per commit, N = callers (ceiling)", async () => await CeilingPeer.StartAsync(connectionString), false),
+            ("Loop.DurableEmitter, store-only (no delivery), 1 insert worker", async () => await LoopPeer.StartAsync(connectionString, grpc: false, workers: 1, storeOnly: true), false),
+            ("Loop.DurableEmitter, in-process sink, 1 insert worker", async () => await LoopPeer.StartAsync(connectionString, grpc: false, workers: 1), false),
+            ("Loop.DurableEmitter, loopback gRPC ingress, 1 insert worker", async () => await LoopPeer.StartAsync(connectionString, grpc: true, workers: 1), false),
+            ("WolverineFx 6.64 durable outbox to an in-process sender (shared memory)", async () => await WolverinePeer.StartAsync(connectionString, WolverineShape.OutboxToSharedMemory), false),
+            ("WolverineFx 6.64 durable local queue", async () => await WolverinePeer.StartAsync(connectionString, WolverineShape.DurableLocalQueue), false),
+
+            // It stalled at 16 callers (11,100 of 21,000 in 3 minutes), so it runs only when asked for (BENCH_PEERS=tcp).
+            ("WolverineFx 6.64 durable outbox to its TCP transport (loopback)", async () => await WolverinePeer.StartAsync(connectionString, WolverineShape.OutboxToTcp), true),
+            ("DotNetCore.CAP 10.0 (parallel send)", async () => await CapPeer.StartAsync(connectionString), false),
         };
 
-        output.WriteLine("| outbox | callers | persist (publish calls/s) | end to end (delivered and marked/s) |");
-        output.WriteLine("| --- | ---: | ---: | ---: |");
-        foreach (var callers in new[] { 1, 16, 64 })
+        if (Environment.GetEnvironmentVariable("BENCH_AB") is { } ab)
         {
-            foreach (var (name, start) in peers.Where(p => Environment.GetEnvironmentVariable("BENCH_PEERS") is not { } only || p.Name.Contains(only, StringComparison.OrdinalIgnoreCase)))
+            var abCallers = int.Parse(Environment.GetEnvironmentVariable("BENCH_CALLERS")?.Split(',')[0] ?? "1", CultureInfo.InvariantCulture);
+            await AlternateAsync(peers.Select(p => (p.Name, p.Start)).ToArray(), ab.Split(','), abCallers, events, body, output);
+            return;
+        }
+
+        var only = Environment.GetEnvironmentVariable("BENCH_PEERS");
+        var callerCounts = Environment.GetEnvironmentVariable("BENCH_CALLERS") is { } list
+            ? list.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray()
+            : [1, 16, 64];
+        output.WriteLine("| outbox | callers | persist (publish calls/s) | persist p99 ms | end to end (delivered and marked/s) |");
+        output.WriteLine("| --- | ---: | ---: | ---: | ---: |");
+        var rounds = int.Parse(Environment.GetEnvironmentVariable("BENCH_ROUNDS") ?? "1", CultureInfo.InvariantCulture);
+        foreach (var callers in callerCounts.SelectMany(c => Enumerable.Repeat(c, rounds)))
+        {
+            var chosen = peers.Where(p => only is null
+                ? !p.OnlyWhenNamed
+                : only.Split(',').Any(o => p.Name.Contains(o, StringComparison.OrdinalIgnoreCase)));
+            foreach (var (name, start, _) in chosen)
             {
                 await using var peer = await start();
+                if (peer is CeilingPeer ceiling)
+                {
+                    ceiling.RowsPerCommit = callers;
+                    await ceiling.PersistAsync(body, WarmUp);
+                    var timed = Stopwatch.StartNew();
+                    await ceiling.PersistAsync(body, events);
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {callers} | {events / timed.Elapsed.TotalSeconds:N0} | n/a | n/a |"));
+                    continue;
+                }
+
                 await BenchEnvironment.RunCallersAsync(callers, WarmUp, _ => peer.PublishAsync(body));
                 await WaitDeliveredAsync(peer, WarmUp);
 
+                var latencies = new double[events];
                 var clock = Stopwatch.StartNew();
-                await BenchEnvironment.RunCallersAsync(callers, events, _ => peer.PublishAsync(body));
+                await BenchEnvironment.RunCallersAsync(callers, events, async i =>
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    await peer.PublishAsync(body);
+                    latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                });
                 var persisted = clock.Elapsed;
+                Array.Sort(latencies);
+                var p99 = latencies[(int)Math.Ceiling(latencies.Length * 0.99) - 1];
+                string endToEnd;
                 try
                 {
                     await WaitDeliveredAsync(peer, WarmUp + events);
+                    endToEnd = peer.Delivered == long.MaxValue ? "n/a" : (events / clock.Elapsed.TotalSeconds).ToString("N0", CultureInfo.InvariantCulture);
                 }
                 catch (TimeoutException stalled)
                 {
                     // A peer that stops delivering is a result too: said in its row, and the run goes on.
-                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {callers} | {events / persisted.TotalSeconds:N0} | stalled: {stalled.Message} |"));
-                    continue;
+                    endToEnd = $"stalled: {stalled.Message}";
                 }
 
-                var delivered = clock.Elapsed;
-                var endToEnd = peer.Delivered == long.MaxValue ? "n/a" : (events / delivered.TotalSeconds).ToString("N0", CultureInfo.InvariantCulture);
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {callers} | {events / persisted.TotalSeconds:N0} | {endToEnd} |"));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {callers} | {events / persisted.TotalSeconds:N0} | {p99:F1} | {endToEnd} |"));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Two or more outboxes in alternating blocks of publishes (250, or 100 per caller), so that they share the
+    /// machine's changes of speed (which on this machine reach a factor of three within a minute): publish calls per
+    /// second each.
+    /// </summary>
+    private static async Task AlternateAsync((string Name, Func<Task<IOutboxPeer>> Start)[] all, string[] names, int callers, int events, byte[] body, TextWriter output)
+    {
+        var block = Math.Max(250, 100 * callers);
+        var chosen = names.Select(n => all.First(p => p.Name.Contains(n, StringComparison.OrdinalIgnoreCase))).ToArray();
+        var peers = new List<IOutboxPeer>();
+        foreach (var (_, start) in chosen)
+        {
+            peers.Add(await start());
+        }
+
+        try
+        {
+            var elapsed = new TimeSpan[peers.Count];
+            for (var i = 0; i < peers.Count; i++)
+            {
+                await BenchEnvironment.RunCallersAsync(callers, WarmUp, _ => peers[i].PublishAsync(body));
+            }
+
+            for (var done = 0; done < events; done += block)
+            {
+                for (var i = 0; i < peers.Count; i++)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    await BenchEnvironment.RunCallersAsync(callers, block, _ => peers[i].PublishAsync(body));
+                    elapsed[i] += Stopwatch.GetElapsedTime(started);
+                }
+            }
+
+            for (var i = 0; i < peers.Count; i++)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {chosen[i].Name} | {callers}, alternating | {(events + block - 1) / block * block / elapsed[i].TotalSeconds:N0} | | |"));
+            }
+        }
+        finally
+        {
+            foreach (var peer in peers)
+            {
+                await peer.DisposeAsync();
             }
         }
     }

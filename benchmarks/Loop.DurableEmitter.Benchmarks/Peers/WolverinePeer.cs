@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Wolverine;
 using Wolverine.Postgresql;
+using Wolverine.Transports.SharedMemory;
 using Wolverine.Transports.Tcp;
 
 namespace Loop.DurableEmitter.Benchmarks.Peers;
@@ -23,7 +24,7 @@ internal sealed class WolverinePeer(IHost host) : IOutboxPeer
 
     internal static void Handled() => Interlocked.Increment(ref _handled);
 
-    public static async Task<WolverinePeer> StartAsync(string connectionString, bool outbox = false)
+    public static async Task<WolverinePeer> StartAsync(string connectionString, WolverineShape shape)
     {
         Interlocked.Exchange(ref _handled, 0);
         var builder = Host.CreateApplicationBuilder();
@@ -31,15 +32,22 @@ internal sealed class WolverinePeer(IHost host) : IOutboxPeer
         builder.UseWolverine(opts =>
         {
             opts.PersistMessagesWithPostgresql(connectionString, $"wolverine_{Guid.NewGuid():N}"[..24]);
-            if (outbox)
+            switch (shape)
             {
-                var port = Loop.Testing.FreePort.Next();
-                opts.ListenAtPort(port);
-                opts.PublishMessage<WolverineBenchEvent>().ToPort(port).UseDurableOutbox();
-            }
-            else
-            {
-                opts.Policies.UseDurableLocalQueues();
+                case WolverineShape.OutboxToSharedMemory:
+                    // Its in-process transport: the outbox's sender hands each envelope to a subscription in memory.
+                    var topic = $"bench-{Guid.NewGuid():N}";
+                    opts.PublishMessage<WolverineBenchEvent>().ToSharedMemoryTopic(topic).UseDurableOutbox();
+                    opts.ListenToSharedMemorySubscription(topic, "sink");
+                    break;
+                case WolverineShape.OutboxToTcp:
+                    var port = Loop.Testing.FreePort.Next();
+                    opts.ListenAtPort(port);
+                    opts.PublishMessage<WolverineBenchEvent>().ToPort(port).UseDurableOutbox();
+                    break;
+                default:
+                    opts.Policies.UseDurableLocalQueues();
+                    break;
             }
 
             opts.Discovery.DisableConventionalDiscovery().IncludeType<WolverineSinkHandler>();
@@ -56,6 +64,19 @@ internal sealed class WolverinePeer(IHost host) : IOutboxPeer
         await host.StopAsync();
         host.Dispose();
     }
+}
+
+/// <summary>How Wolverine stores and delivers in a case.</summary>
+internal enum WolverineShape
+{
+    /// <summary>Stored in its incoming envelope table, handled from a durable local queue, marked handled.</summary>
+    DurableLocalQueue,
+
+    /// <summary>Stored in its outgoing table, sent through its in-process shared-memory transport, deleted once sent.</summary>
+    OutboxToSharedMemory,
+
+    /// <summary>Stored in its outgoing table, sent over its TCP transport to a loopback port, deleted once sent.</summary>
+    OutboxToTcp,
 }
 
 /// <summary>The event Wolverine carries (its handlers are found by type: a public top-level type).</summary>

@@ -5,12 +5,12 @@ namespace Loop.DurableEmitter;
 
 /// <summary>
 /// The emit path's write: one insert per event, or, when the store inserts batches, concurrent emits coalesced into
-/// batch inserts (every caller of a batch hears the batch's one outcome).
+/// batch inserts led by the emitting callers themselves (every caller of a batch hears the batch's one outcome).
 /// </summary>
 internal sealed class EventPersister(IDurableEventStore store, DurableEmitterOptions options, StoreCalls calls, TimeProvider timeProvider)
 {
     private readonly IBatchInserter? _inserter = options.InsertBatchSize > 0 ? store as IBatchInserter : null;
-    private BatchCoalescer<InsertRequest>? _inserts;
+    private CallerLedBatcher<InsertRequest>? _inserts;
 
     /// <summary>Whether emits are coalesced into batch inserts.</summary>
     public bool Coalescing => _inserter is not null;
@@ -22,11 +22,10 @@ internal sealed class EventPersister(IDurableEventStore store, DurableEmitterOpt
             return;
         }
 
-        _inserts = new BatchCoalescer<InsertRequest>(
+        _inserts = new CallerLedBatcher<InsertRequest>(
             options.InsertBatchSize,
             options.InsertBatchFlushInterval,
             options.InsertBatchWorkers,
-            Math.Max(options.InsertBatchSize * 200, 10_000),
             timeProvider,
             FlushAsync,
             static r => r.Result.TrySetException(new ObjectDisposedException(nameof(DurableEventEmitter), "durable emitter closed")));
@@ -56,7 +55,7 @@ internal sealed class EventPersister(IDurableEventStore store, DurableEmitterOpt
         }
 
         var request = new InsertRequest(payload, leaseUntil);
-        await _inserts.AddAsync(request, cancellationToken).ConfigureAwait(false);
+        await _inserts.AddAsync(request).ConfigureAwait(false);
         return await request.Result.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 

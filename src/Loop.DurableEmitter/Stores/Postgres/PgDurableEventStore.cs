@@ -21,6 +21,7 @@ public sealed class PgDurableEventStore : IDurableEventStore, IBatchInserter, ID
     private readonly PgDurableEventStoreOptions _options;
     private readonly PgSqlText _sql;
     private readonly TimeProvider _timeProvider;
+    private readonly bool _prepare;
 
     /// <summary>Creates the store. The caller owns <paramref name="dataSource"/>.</summary>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; every one is named.</exception>
@@ -32,6 +33,9 @@ public sealed class PgDurableEventStore : IDurableEventStore, IBatchInserter, ID
         _dataSource = dataSource;
         _sql = new PgSqlText(_options);
         _timeProvider = timeProvider ?? TimeProvider.System;
+
+        // Npgsql cannot prepare explicitly on a multiplexing data source.
+        _prepare = _options.PrepareStatements && !new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).Multiplexing;
     }
 
     /// <summary>The qualified table name.</summary>
@@ -47,14 +51,8 @@ public sealed class PgDurableEventStore : IDurableEventStore, IBatchInserter, ID
     }
 
     /// <inheritdoc />
-    public async ValueTask<long> InsertAsync(ReadOnlyMemory<byte> payload, DateTimeOffset? leaseUntil, CancellationToken cancellationToken = default)
-    {
-        await using var command = _dataSource.CreateCommand(_sql.Insert);
-        command.Parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = payload, NpgsqlDbType = NpgsqlDbType.Bytea });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = StoreClock.Now(_timeProvider) });
-        command.Parameters.Add(LeaseParameter(leaseUntil));
-        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-    }
+    public async ValueTask<long> InsertAsync(ReadOnlyMemory<byte> payload, DateTimeOffset? leaseUntil, CancellationToken cancellationToken = default) =>
+        (await InsertRowsAsync([payload], leaseUntil, cancellationToken).ConfigureAwait(false))[0];
 
     /// <inheritdoc />
     public ValueTask<long[]> InsertBatchAsync(IReadOnlyList<ReadOnlyMemory<byte>> payloads, DateTimeOffset? leaseUntil, CancellationToken cancellationToken = default)
@@ -65,9 +63,9 @@ public sealed class PgDurableEventStore : IDurableEventStore, IBatchInserter, ID
             return ValueTask.FromResult(Array.Empty<long>());
         }
 
-        return _options.BatchInsertMode == PgBatchInsertMode.BinaryCopy
+        return _options.BatchInsertMode == PgBatchInsertMode.BinaryCopy && payloads.Count > 1
             ? CopyBatchAsync(payloads, leaseUntil, cancellationToken)
-            : ArrayInsertBatchAsync(payloads, leaseUntil, cancellationToken);
+            : InsertRowsAsync(payloads, leaseUntil, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -198,54 +196,10 @@ public sealed class PgDurableEventStore : IDurableEventStore, IBatchInserter, ID
             ? new NpgsqlParameter<DateTimeOffset> { TypedValue = StoreClock.Truncate(until) }
             : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz };
 
-    private async ValueTask<long[]> ArrayInsertBatchAsync(IReadOnlyList<ReadOnlyMemory<byte>> payloads, DateTimeOffset? leaseUntil, CancellationToken cancellationToken)
-    {
-        await using var command = _dataSource.CreateCommand(_sql.InsertArray);
-        command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = ToArrays(payloads), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = StoreClock.Now(_timeProvider) });
-        command.Parameters.Add(LeaseParameter(leaseUntil));
-        var ids = new long[payloads.Count];
-        var count = 0;
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                ids[count++] = reader.GetInt64(0);
-            }
-        }
-
-        if (count != ids.Length)
-        {
-            throw new InvalidOperationException($"The batch insert returned {count} identifiers for {ids.Length} rows.");
-        }
-
-        // Identifiers are drawn in input order (ORDER BY n); RETURNING order is not promised, so sort.
-        Array.Sort(ids);
-        return ids;
-    }
-
     private async ValueTask<long[]> CopyBatchAsync(IReadOnlyList<ReadOnlyMemory<byte>> payloads, DateTimeOffset? leaseUntil, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var ids = new long[payloads.Count];
-        if (!_reserved.TryTake(ids))
-        {
-            // Draw a block ahead, so most batches are a single COPY.
-            var drawn = new long[Math.Max(ids.Length, IdBlock)];
-            await using var reserve = new NpgsqlCommand(_sql.ReserveIds, connection);
-            reserve.Parameters.Add(new NpgsqlParameter<int> { TypedValue = drawn.Length });
-            await using (var reader = await reserve.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var i = 0;
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    drawn[i++] = reader.GetInt64(0);
-                }
-            }
-
-            _reserved.Refill(drawn, ids);
-        }
-
+        var ids = await TakeIdsAsync(connection, payloads.Count, cancellationToken).ConfigureAwait(false);
         var createdAt = StoreClock.Now(_timeProvider);
         var lease = leaseUntil is { } until ? StoreClock.Truncate(until) : (DateTimeOffset?)null;
         await using var importer = await connection.BeginBinaryImportAsync(_sql.Copy, cancellationToken).ConfigureAwait(false);
@@ -266,6 +220,65 @@ public sealed class PgDurableEventStore : IDurableEventStore, IBatchInserter, ID
         }
 
         await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        return ids;
+    }
+
+    /// <summary>
+    /// One statement, one round trip: a row as VALUES, more as arrays. The ids come from the reservation, so there is no
+    /// RETURNING row to describe and read, and the statement is prepared on the connection (PostgreSQL parses and plans
+    /// it once per connection). A lone emit so waits for one round trip and one commit, as a plain INSERT does; a binary
+    /// COPY takes two round trips (the command, then the data).
+    /// </summary>
+    private async ValueTask<long[]> InsertRowsAsync(IReadOnlyList<ReadOnlyMemory<byte>> payloads, DateTimeOffset? leaseUntil, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var ids = await TakeIdsAsync(connection, payloads.Count, cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(ids.Length == 1 ? _sql.InsertRow : _sql.InsertRows, connection);
+        if (ids.Length == 1)
+        {
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = ids[0] });
+            command.Parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = payloads[0], NpgsqlDbType = NpgsqlDbType.Bytea });
+        }
+        else
+        {
+            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids });
+            command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = ToArrays(payloads), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+        }
+
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = StoreClock.Now(_timeProvider) });
+        command.Parameters.Add(LeaseParameter(leaseUntil));
+        if (_prepare)
+        {
+            // Npgsql keeps a prepared statement with the physical connection: after the first time this is a lookup.
+            await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return ids;
+    }
+
+    /// <summary>Takes <paramref name="count"/> ascending ids from the reservation, drawing a block ahead when it runs short (so most batches need no round trip for ids).</summary>
+    private async ValueTask<long[]> TakeIdsAsync(NpgsqlConnection connection, int count, CancellationToken cancellationToken)
+    {
+        var ids = new long[count];
+        if (_reserved.TryTake(ids))
+        {
+            return ids;
+        }
+
+        var drawn = new long[Math.Max(count, IdBlock)];
+        await using var reserve = new NpgsqlCommand(_sql.ReserveIds, connection);
+        reserve.Parameters.Add(new NpgsqlParameter<int> { TypedValue = drawn.Length });
+        await using (var reader = await reserve.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var i = 0;
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                drawn[i++] = reader.GetInt64(0);
+            }
+        }
+
+        _reserved.Refill(drawn, ids);
         return ids;
     }
 

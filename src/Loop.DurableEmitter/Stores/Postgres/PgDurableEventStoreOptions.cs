@@ -25,6 +25,14 @@ public sealed partial class PgDurableEventStoreOptions
     /// </summary>
     public bool DeleteOnDelivery { get; set; } = true;
 
+    /// <summary>
+    /// Prepare the insert statements on each connection (Npgsql keeps them with the physical connection, so PostgreSQL
+    /// parses and plans them once per connection instead of once per insert). On by default; ignored on a multiplexing
+    /// data source. Turn off behind a connection pooler that does not keep prepared statements (PgBouncer in transaction
+    /// mode before 1.21, or without <c>max_prepared_statements</c>).
+    /// </summary>
+    public bool PrepareStatements { get; set; } = true;
+
     /// <summary>Create or upgrade the schema when the store initializes. On by default.</summary>
     public bool CreateSchema { get; set; } = true;
 
@@ -54,12 +62,12 @@ public sealed partial class PgDurableEventStoreOptions
 /// <summary>How the PostgreSQL store writes a batch of events.</summary>
 public enum PgBatchInsertMode
 {
-    /// <summary>One <c>INSERT … SELECT FROM unnest($1::bytea[])</c>: one round trip, one prepared statement for any batch size.</summary>
+    /// <summary>One <c>INSERT … SELECT FROM unnest(…)</c> (one row as <c>VALUES</c>): one round trip, one prepared statement for any batch size.</summary>
     ArrayInsert,
 
     /// <summary>
-    /// Binary <c>COPY</c> with identifiers drawn from the sequence ahead, 1,024 at a time: one round trip for most batches,
-    /// the cheapest per row. Measured against <see cref="ArrayInsert"/>: faster for small events at 64 callers, slower
+    /// Binary <c>COPY</c> for batches of two rows or more (one row is inserted as with <see cref="ArrayInsert"/>): two
+    /// round trips, the cheapest per row. Measured against <see cref="ArrayInsert"/>: faster for small events at 64 callers, slower
     /// for 1 KiB events at 16 (docs/benchmarks.md).
     /// </summary>
     BinaryCopy,

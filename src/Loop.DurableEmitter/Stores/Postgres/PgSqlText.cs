@@ -10,12 +10,8 @@ internal sealed class PgSqlText
         Table = $"{options.Schema}.{options.TableName}";
         Sequence = $"{options.Schema}.{options.TableName}_id_seq";
 
-        Insert = $"INSERT INTO {Table} (payload, created_at, lease_until) VALUES ($1, $2, $3) RETURNING id";
-        InsertArray = $"""
-            INSERT INTO {Table} (payload, created_at, lease_until)
-            SELECT p, $2, $3 FROM unnest($1::bytea[]) WITH ORDINALITY AS u(p, n) ORDER BY n
-            RETURNING id
-            """;
+        InsertRow = $"INSERT INTO {Table} (id, payload, created_at, lease_until) VALUES ($1, $2, $3, $4)";
+        InsertRows = $"INSERT INTO {Table} (id, payload, created_at, lease_until) SELECT i, p, $3, $4 FROM unnest($1::bigint[], $2::bytea[]) AS u(i, p)";
         ReserveIds = $"SELECT nextval('{Sequence}') FROM generate_series(1, $1)";
         Copy = $"COPY {Table} (id, payload, created_at, lease_until) FROM STDIN (FORMAT BINARY)";
         Delete = $"DELETE FROM {Table} WHERE id = $1";
@@ -86,9 +82,9 @@ internal sealed class PgSqlText
 
     public string Sequence { get; }
 
-    public string Insert { get; }
+    public string InsertRow { get; }
 
-    public string InsertArray { get; }
+    public string InsertRows { get; }
 
     public string ReserveIds { get; }
 

@@ -1,0 +1,169 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Loop.DurableEmitter.Coalescing;
+using Loop.Testing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Loop.DurableEmitter.Tests.Coalescing;
+
+public sealed class CallerLedBatcherTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private readonly FakeTimeProvider _time = new();
+
+    [Fact]
+    public async Task A_lone_item_is_flushed_by_its_caller_before_the_add_returns()
+    {
+        var flushedOn = -1;
+        var batches = new List<List<int>>();
+        var batcher = new CallerLedBatcher<int>(10, TimeSpan.Zero, 1, _time, (batch, _) =>
+        {
+            flushedOn = Environment.CurrentManagedThreadId;
+            batches.Add([.. batch]);
+            return ValueTask.CompletedTask;
+        }, _ => { });
+
+        var caller = Environment.CurrentManagedThreadId;
+        var add = batcher.AddAsync(7);
+
+        // No hand-off to a worker: the flush ran on the caller's thread, within the call.
+        add.IsCompletedSuccessfully.Should().BeTrue();
+        flushedOn.Should().Be(caller);
+        batches.Should().ContainSingle().Which.Should().Equal(7);
+        await batcher.CompleteAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Items_added_while_a_flush_runs_go_in_the_next_batch_and_none_is_lost_or_flushed_twice()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var batches = new ConcurrentQueue<int[]>();
+        var running = 0;
+        var mostAtOnce = 0;
+        var batcher = new CallerLedBatcher<int>(100, TimeSpan.Zero, 2, _time, async (batch, _) =>
+        {
+            var now = Interlocked.Increment(ref running);
+            InterlockedMax(ref mostAtOnce, now);
+            batches.Enqueue([.. batch]);
+            if (batch.Contains(0) || batch.Contains(1))
+            {
+                await release.Task;
+            }
+
+            Interlocked.Decrement(ref running);
+        }, _ => { });
+
+        // Two flushes may run: the first two items each lead one and hold it.
+        var first = batcher.AddAsync(0).AsTask();
+        var second = batcher.AddAsync(1).AsTask();
+        first.IsCompleted.Should().BeFalse();
+        second.IsCompleted.Should().BeFalse();
+
+        // Later items find no free flush: they are queued and their adds return at once.
+        for (var i = 2; i < 50; i++)
+        {
+            batcher.AddAsync(i).IsCompletedSuccessfully.Should().BeTrue("item {0} waits for the next flush", i);
+        }
+
+        release.SetResult();
+        await Task.WhenAll(first, second).WaitAsync(Deadline);
+        await Eventually.WaitAsync(() => batches.Sum(b => b.Length) == 50, "all 50 items flushed", Deadline);
+
+        batches.SelectMany(b => b).Should().BeEquivalentTo(Enumerable.Range(0, 50), o => o.WithoutStrictOrdering());
+        batches.Skip(2).Should().NotBeEmpty().And.OnlyContain(b => b.Length > 1, "the queued items were flushed together, not one by one");
+        mostAtOnce.Should().BeLessThanOrEqualTo(2);
+        await batcher.CompleteAsync(CancellationToken.None).WaitAsync(Deadline);
+    }
+
+    [Fact]
+    public async Task Completing_waits_for_queued_items_and_then_refuses_new_ones()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var flushed = new ConcurrentQueue<int>();
+        var batcher = new CallerLedBatcher<int>(100, TimeSpan.Zero, 1, _time, async (batch, _) =>
+        {
+            await release.Task;
+            foreach (var item in batch)
+            {
+                flushed.Enqueue(item);
+            }
+        }, _ => { });
+
+        var leader = batcher.AddAsync(0).AsTask();
+        batcher.AddAsync(1).IsCompletedSuccessfully.Should().BeTrue();
+        var completing = batcher.CompleteAsync(CancellationToken.None);
+        completing.IsCompleted.Should().BeFalse("two items are not flushed yet");
+        var refused = () => batcher.AddAsync(2);
+        refused.Should().Throw<ChannelClosedException>();
+
+        release.SetResult();
+        await Task.WhenAll(leader, completing).WaitAsync(Deadline);
+        flushed.Should().BeEquivalentTo([0, 1]);
+    }
+
+    [Fact]
+    public async Task A_stop_out_of_time_cancels_the_running_flush_and_abandons_what_is_queued()
+    {
+        var abandoned = new ConcurrentQueue<int>();
+        var cancelledFlush = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var batcher = new CallerLedBatcher<int>(100, TimeSpan.Zero, 1, _time, async (batch, token) =>
+        {
+            try
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, token);
+            }
+            catch (OperationCanceledException)
+            {
+                cancelledFlush.TrySetResult(batch.Count);
+            }
+        }, abandoned.Enqueue);
+
+        var leader = batcher.AddAsync(0).AsTask();
+        batcher.AddAsync(1).IsCompletedSuccessfully.Should().BeTrue();
+        batcher.AddAsync(2).IsCompletedSuccessfully.Should().BeTrue();
+
+        using var outOfTime = new CancellationTokenSource();
+        await outOfTime.CancelAsync();
+        await batcher.CompleteAsync(outOfTime.Token).WaitAsync(Deadline);
+
+        (await cancelledFlush.Task.WaitAsync(Deadline)).Should().Be(1, "the running flush held the first item and heard the cancellation");
+        abandoned.Should().BeEquivalentTo([1, 2]);
+        await leader.WaitAsync(Deadline);
+    }
+
+    [Fact]
+    public async Task A_linger_holds_the_flush_until_the_clock_moves_and_gathers_what_came_meanwhile()
+    {
+        var batches = new ConcurrentQueue<int[]>();
+        var batcher = new CallerLedBatcher<int>(100, TimeSpan.FromMilliseconds(5), 1, _time, (batch, _) =>
+        {
+            batches.Enqueue([.. batch]);
+            return ValueTask.CompletedTask;
+        }, _ => { });
+
+        var leader = batcher.AddAsync(0).AsTask();
+        batcher.AddAsync(1).IsCompletedSuccessfully.Should().BeTrue();
+        leader.IsCompleted.Should().BeFalse("the flush lingers until the clock moves");
+        batches.Should().BeEmpty();
+
+        _time.Advance(TimeSpan.FromMilliseconds(5));
+        await leader.WaitAsync(Deadline);
+        batches.Should().ContainSingle().Which.Should().Equal(0, 1);
+        await batcher.CompleteAsync(CancellationToken.None).WaitAsync(Deadline);
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        var seen = Volatile.Read(ref target);
+        while (value > seen)
+        {
+            var was = Interlocked.CompareExchange(ref target, value, seen);
+            if (was == seen)
+            {
+                return;
+            }
+
+            seen = was;
+        }
+    }
+}
