@@ -15,7 +15,7 @@ internal sealed class LoopPeer : IOutboxPeer
     private readonly bool _storeOnly;
     private long _marked;
 
-    private LoopPeer(NpgsqlDataSource dataSource, IBatchEmitter transport, TestIngress? ingress, int workers, bool storeOnly)
+    private LoopPeer(NpgsqlDataSource dataSource, IBatchEmitter transport, TestIngress? ingress, int? workers, bool storeOnly)
     {
         _storeOnly = storeOnly;
         _dataSource = dataSource;
@@ -24,7 +24,7 @@ internal sealed class LoopPeer : IOutboxPeer
         var store = new PgDurableEventStore(dataSource, new PgDurableEventStoreOptions { TableName = PostgresFixture.UniqueTable() });
         _emitter = new DurableEventEmitter(store, transport, new DurableEmitterOptions
         {
-            InsertBatchWorkers = workers,
+            InsertBatchWorkers = workers ?? DurableEmitterOptions.DefaultInsertBatchWorkers,
             StoreOnly = storeOnly,
             Hooks = new DurableEmitterHooks { OnBatchMarkDelivered = (_, n) => Interlocked.Add(ref _marked, n) },
         });
@@ -34,9 +34,9 @@ internal sealed class LoopPeer : IOutboxPeer
 
     /// <param name="connectionString">The server.</param>
     /// <param name="grpc">Deliver through the real gRPC transport to a loopback ingress instead of an in-process sink.</param>
-    /// <param name="workers">Insert workers.</param>
+    /// <param name="workers">Insert workers (concurrent batch inserts); the library's default when null.</param>
     /// <param name="storeOnly">Persist only, deliver nothing (the persist rate with no delivery beside it).</param>
-    public static async Task<LoopPeer> StartAsync(string connectionString, bool grpc, int workers, bool storeOnly = false)
+    public static async Task<LoopPeer> StartAsync(string connectionString, bool grpc, int? workers = null, bool storeOnly = false)
     {
         var dataSource = NpgsqlDataSource.Create(connectionString);
         var ingress = grpc ? await TestIngress.StartAsync() : null;

@@ -22,9 +22,10 @@ internal static class PeersHarness
         {
             ("one INSERT per event (floor)", async () => await InsertPeer.StartAsync(connectionString), false),
             ("N rows per commit, N = callers (ceiling)", async () => await CeilingPeer.StartAsync(connectionString), false),
-            ("Loop.DurableEmitter, store-only (no delivery), 1 insert worker", async () => await LoopPeer.StartAsync(connectionString, grpc: false, workers: 1, storeOnly: true), false),
-            ("Loop.DurableEmitter, in-process sink, 1 insert worker", async () => await LoopPeer.StartAsync(connectionString, grpc: false, workers: 1), false),
-            ("Loop.DurableEmitter, loopback gRPC ingress, 1 insert worker", async () => await LoopPeer.StartAsync(connectionString, grpc: true, workers: 1), false),
+            ("Loop.DurableEmitter, store-only (no delivery)", async () => await LoopPeer.StartAsync(connectionString, grpc: false, storeOnly: true), false),
+            ("Loop.DurableEmitter, in-process sink", async () => await LoopPeer.StartAsync(connectionString, grpc: false), false),
+            ("Loop.DurableEmitter, in-process sink, 1 insert worker", async () => await LoopPeer.StartAsync(connectionString, grpc: false, workers: 1), true),
+            ("Loop.DurableEmitter, loopback gRPC ingress", async () => await LoopPeer.StartAsync(connectionString, grpc: true), false),
             ("WolverineFx 6.64 durable outbox to an in-process sender (shared memory)", async () => await WolverinePeer.StartAsync(connectionString, WolverineShape.OutboxToSharedMemory), false),
             ("WolverineFx 6.64 durable local queue", async () => await WolverinePeer.StartAsync(connectionString, WolverineShape.DurableLocalQueue), false),
 

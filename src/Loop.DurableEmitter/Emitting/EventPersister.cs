@@ -27,6 +27,7 @@ internal sealed class EventPersister(IDurableEventStore store, DurableEmitterOpt
             options.InsertBatchFlushInterval,
             options.InsertBatchWorkers,
             timeProvider,
+            TimeProvider.System,
             FlushAsync,
             static r => r.Result.TrySetException(new ObjectDisposedException(nameof(DurableEventEmitter), "durable emitter closed")));
     }

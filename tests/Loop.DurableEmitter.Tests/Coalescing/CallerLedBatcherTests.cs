@@ -16,7 +16,7 @@ public sealed class CallerLedBatcherTests
     {
         var flushedOn = -1;
         var batches = new List<List<int>>();
-        var batcher = new CallerLedBatcher<int>(10, TimeSpan.Zero, 1, _time, (batch, _) =>
+        var batcher = new CallerLedBatcher<int>(10, TimeSpan.Zero, 1, _time, _time, (batch, _) =>
         {
             flushedOn = Environment.CurrentManagedThreadId;
             batches.Add([.. batch]);
@@ -40,7 +40,7 @@ public sealed class CallerLedBatcherTests
         var batches = new ConcurrentQueue<int[]>();
         var running = 0;
         var mostAtOnce = 0;
-        var batcher = new CallerLedBatcher<int>(100, TimeSpan.Zero, 2, _time, async (batch, _) =>
+        var batcher = new CallerLedBatcher<int>(100, TimeSpan.Zero, 2, _time, _time, async (batch, _) =>
         {
             var now = Interlocked.Increment(ref running);
             InterlockedMax(ref mostAtOnce, now);
@@ -67,6 +67,9 @@ public sealed class CallerLedBatcherTests
 
         release.SetResult();
         await Task.WhenAll(first, second).WaitAsync(Deadline);
+
+        // The callers of the two flushed items do not come back: the queued items wait for them until the clock moves.
+        _time.Advance(CallerLedBatcher<int>.ReturnWait);
         await Eventually.WaitAsync(() => batches.Sum(b => b.Length) == 50, "all 50 items flushed", Deadline);
 
         batches.SelectMany(b => b).Should().BeEquivalentTo(Enumerable.Range(0, 50), o => o.WithoutStrictOrdering());
@@ -80,7 +83,7 @@ public sealed class CallerLedBatcherTests
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var flushed = new ConcurrentQueue<int>();
-        var batcher = new CallerLedBatcher<int>(100, TimeSpan.Zero, 1, _time, async (batch, _) =>
+        var batcher = new CallerLedBatcher<int>(100, TimeSpan.Zero, 1, _time, _time, async (batch, _) =>
         {
             await release.Task;
             foreach (var item in batch)
@@ -106,7 +109,7 @@ public sealed class CallerLedBatcherTests
     {
         var abandoned = new ConcurrentQueue<int>();
         var cancelledFlush = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var batcher = new CallerLedBatcher<int>(100, TimeSpan.Zero, 1, _time, async (batch, token) =>
+        var batcher = new CallerLedBatcher<int>(100, TimeSpan.Zero, 1, _time, _time, async (batch, token) =>
         {
             try
             {
@@ -135,7 +138,7 @@ public sealed class CallerLedBatcherTests
     public async Task A_linger_holds_the_flush_until_the_clock_moves_and_gathers_what_came_meanwhile()
     {
         var batches = new ConcurrentQueue<int[]>();
-        var batcher = new CallerLedBatcher<int>(100, TimeSpan.FromMilliseconds(5), 1, _time, (batch, _) =>
+        var batcher = new CallerLedBatcher<int>(100, TimeSpan.FromMilliseconds(5), 1, _time, _time, (batch, _) =>
         {
             batches.Enqueue([.. batch]);
             return ValueTask.CompletedTask;
@@ -149,6 +152,75 @@ public sealed class CallerLedBatcherTests
         _time.Advance(TimeSpan.FromMilliseconds(5));
         await leader.WaitAsync(Deadline);
         batches.Should().ContainSingle().Which.Should().Equal(0, 1);
+        await batcher.CompleteAsync(CancellationToken.None).WaitAsync(Deadline);
+    }
+
+    [Fact]
+    public async Task The_callers_of_a_batch_coming_back_are_flushed_together_by_the_last_of_them()
+    {
+        var batches = new ConcurrentQueue<int[]>();
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var batcher = new CallerLedBatcher<int>(100, TimeSpan.Zero, 1, _time, _time, async (batch, _) =>
+        {
+            batches.Enqueue([.. batch]);
+            await hold.Task;
+        }, _ => { });
+
+        // Item 0 leads a flush; items 1 to 3 queue behind it and wait for item 0's caller to come back.
+        var leader = batcher.AddAsync(0).AsTask();
+        for (var i = 1; i < 4; i++)
+        {
+            batcher.AddAsync(i).IsCompletedSuccessfully.Should().BeTrue();
+        }
+
+        hold.SetResult();
+        await leader.WaitAsync(Deadline);
+        batches.Should().ContainSingle();
+
+        // It comes back with item 4 and leads all four (the clock never moves in this test).
+        await batcher.AddAsync(4).AsTask().WaitAsync(Deadline);
+        batches.Last().Should().Equal(1, 2, 3, 4);
+        batches.Clear();
+
+        // The four callers of that batch come back: the first three wait for the fourth, which leads all four.
+        for (var i = 10; i < 13; i++)
+        {
+            batcher.AddAsync(i).IsCompletedSuccessfully.Should().BeTrue();
+        }
+
+        batches.Should().BeEmpty("three of the four callers of the last batch are back");
+        await batcher.AddAsync(13).AsTask().WaitAsync(Deadline);
+        batches.Should().ContainSingle().Which.Should().Equal(10, 11, 12, 13);
+        await batcher.CompleteAsync(CancellationToken.None).WaitAsync(Deadline);
+    }
+
+    [Fact]
+    public async Task After_a_wait_runs_out_the_next_batches_do_not_wait_for_callers_that_emit_once()
+    {
+        var batches = new ConcurrentQueue<int[]>();
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var batcher = new CallerLedBatcher<int>(100, TimeSpan.Zero, 1, _time, _time, async (batch, _) =>
+        {
+            batches.Enqueue([.. batch]);
+            await hold.Task;
+        }, _ => { });
+
+        // Item 1 queues behind item 0's flush, and waits for item 0's caller, who never comes back.
+        var leader = batcher.AddAsync(0).AsTask();
+        batcher.AddAsync(1).IsCompletedSuccessfully.Should().BeTrue();
+        hold.SetResult();
+        await leader.WaitAsync(Deadline);
+        batches.Should().ContainSingle("item 1 waits for the caller of item 0");
+        _time.Advance(CallerLedBatcher<int>.ReturnWait);
+        await Eventually.WaitAsync(() => batches.Count == 2, "item 1 flushed once the wait ran out", Deadline);
+
+        // The same pattern again: now the queued item is flushed as soon as the flush before it ends, with no wait.
+        hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        leader = batcher.AddAsync(100).AsTask();
+        batcher.AddAsync(101).IsCompletedSuccessfully.Should().BeTrue();
+        hold.SetResult();
+        await leader.WaitAsync(Deadline);
+        await Eventually.WaitAsync(() => batches.Any(b => b.Contains(101)), "item 101 flushed without the clock moving", Deadline);
         await batcher.CompleteAsync(CancellationToken.None).WaitAsync(Deadline);
     }
 
