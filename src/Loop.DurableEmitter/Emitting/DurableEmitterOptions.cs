@@ -136,8 +136,8 @@ public sealed class DurableEmitterOptions
 
     /// <summary>
     /// How many coalesced inserts run at once. Default 4, which overlaps commits when each one waits on a remote server
-    /// or a slow disk. With PostgreSQL on the same small machine, 1 measured faster (bigger commits, less CPU on both
-    /// sides; see docs/benchmarks.md).
+    /// or a slow disk. With PostgreSQL on the same 2-core machine, 4 measured level with 1 and 2 since inserts are
+    /// group commits (see docs/benchmarks.md).
     /// </summary>
     /// <value>Default <see cref="DefaultInsertBatchWorkers"/>.</value>
     [Positive]
