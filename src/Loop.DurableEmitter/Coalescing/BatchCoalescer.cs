@@ -3,8 +3,8 @@ using System.Threading.Channels;
 namespace Loop.DurableEmitter.Coalescing;
 
 /// <summary>
-/// Groups items written by many callers into batches handled by a fixed number of workers. Used for inserts (many
-/// emits, one multi-row insert) and for delivery marks (many acks, one update).
+/// Groups items written by many callers into batches handled by a fixed number of workers. Used for delivery marks
+/// (many acks, one delete or update) and lease releases; inserts, whose callers wait, use <see cref="CallerLedBatcher{T}"/>.
 /// </summary>
 /// <typeparam name="T">The item type.</typeparam>
 internal sealed class BatchCoalescer<T>
@@ -21,7 +21,6 @@ internal sealed class BatchCoalescer<T>
     /// <param name="batchSize">The most items in one batch.</param>
     /// <param name="linger">How long a batch waits for more items after its first; zero sends what is ready.</param>
     /// <param name="workers">How many batches may be handled at once.</param>
-    /// <param name="capacity">The channel's capacity; null for unbounded.</param>
     /// <param name="timeProvider">The clock for the linger.</param>
     /// <param name="flush">Handles one batch. It must not throw: it owns reporting each item's outcome.</param>
     /// <param name="onAbandoned">Told of each item a stop that ran out of time left unflushed.</param>
@@ -29,7 +28,6 @@ internal sealed class BatchCoalescer<T>
         int batchSize,
         TimeSpan linger,
         int workers,
-        int? capacity,
         TimeProvider timeProvider,
         Func<List<T>, CancellationToken, ValueTask> flush,
         Action<T>? onAbandoned = null)
@@ -39,9 +37,7 @@ internal sealed class BatchCoalescer<T>
         _linger = linger;
         _timeProvider = timeProvider;
         _flush = flush;
-        _channel = capacity is { } c
-            ? Channel.CreateBounded<T>(new BoundedChannelOptions(c) { FullMode = BoundedChannelFullMode.Wait })
-            : Channel.CreateUnbounded<T>();
+        _channel = Channel.CreateUnbounded<T>();
         _workers = new Task[Math.Max(1, workers)];
         for (var i = 0; i < _workers.Length; i++)
         {
@@ -49,10 +45,7 @@ internal sealed class BatchCoalescer<T>
         }
     }
 
-    /// <summary>Adds an item, waiting for room. Throws <see cref="ChannelClosedException"/> once completing.</summary>
-    public ValueTask AddAsync(T item, CancellationToken cancellationToken) => _channel.Writer.WriteAsync(item, cancellationToken);
-
-    /// <summary>Adds an item without waiting; false when full or completing.</summary>
+    /// <summary>Adds an item; false once completing.</summary>
     public bool TryAdd(T item) => _channel.Writer.TryWrite(item);
 
     /// <summary>Stops taking items, lets the workers flush what was added, and waits for them.</summary>

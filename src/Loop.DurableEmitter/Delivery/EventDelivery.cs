@@ -75,9 +75,9 @@ internal sealed class EventDelivery(
     public void Start()
     {
         _marks = new BatchCoalescer<long>(
-            options.MarkDeliveredBatchSize, options.MarkDeliveredFlushInterval, workers: 2, capacity: null, timeProvider, FlushMarksAsync);
+            options.MarkDeliveredBatchSize, options.MarkDeliveredFlushInterval, workers: 2, timeProvider, FlushMarksAsync);
         _releases = new BatchCoalescer<DurableLease>(
-            options.MarkDeliveredBatchSize, options.MarkDeliveredFlushInterval, workers: 1, capacity: null, timeProvider, FlushReleasesAsync);
+            options.MarkDeliveredBatchSize, options.MarkDeliveredFlushInterval, workers: 1, timeProvider, FlushReleasesAsync);
     }
 
     /// <summary>

@@ -158,13 +158,9 @@ public sealed class CallerLedBatcherTests
     [Fact]
     public async Task The_callers_of_a_batch_coming_back_are_flushed_together_by_the_last_of_them()
     {
-        var batches = new ConcurrentQueue<int[]>();
-        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var batcher = new CallerLedBatcher<int>(100, TimeSpan.Zero, 1, _time, _time, async (batch, _) =>
-        {
-            batches.Enqueue([.. batch]);
-            await hold.Task;
-        }, _ => { });
+        var flushes = new HeldFlushes();
+        var batches = flushes.Batches;
+        var batcher = flushes.Create(_time);
 
         // Item 0 leads a flush; items 1 to 3 queue behind it and wait for item 0's caller to come back.
         var leader = batcher.AddAsync(0).AsTask();
@@ -173,7 +169,7 @@ public sealed class CallerLedBatcherTests
             batcher.AddAsync(i).IsCompletedSuccessfully.Should().BeTrue();
         }
 
-        hold.SetResult();
+        flushes.Hold.SetResult();
         await leader.WaitAsync(Deadline);
         batches.Should().ContainSingle();
 
@@ -197,28 +193,24 @@ public sealed class CallerLedBatcherTests
     [Fact]
     public async Task After_a_wait_runs_out_the_next_batches_do_not_wait_for_callers_that_emit_once()
     {
-        var batches = new ConcurrentQueue<int[]>();
-        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var batcher = new CallerLedBatcher<int>(100, TimeSpan.Zero, 1, _time, _time, async (batch, _) =>
-        {
-            batches.Enqueue([.. batch]);
-            await hold.Task;
-        }, _ => { });
+        var flushes = new HeldFlushes();
+        var batches = flushes.Batches;
+        var batcher = flushes.Create(_time);
 
         // Item 1 queues behind item 0's flush, and waits for item 0's caller, who never comes back.
         var leader = batcher.AddAsync(0).AsTask();
         batcher.AddAsync(1).IsCompletedSuccessfully.Should().BeTrue();
-        hold.SetResult();
+        flushes.Hold.SetResult();
         await leader.WaitAsync(Deadline);
         batches.Should().ContainSingle("item 1 waits for the caller of item 0");
         _time.Advance(CallerLedBatcher<int>.ReturnWait);
         await Eventually.WaitAsync(() => batches.Count == 2, "item 1 flushed once the wait ran out", Deadline);
 
         // The same pattern again: now the queued item is flushed as soon as the flush before it ends, with no wait.
-        hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        flushes.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         leader = batcher.AddAsync(100).AsTask();
         batcher.AddAsync(101).IsCompletedSuccessfully.Should().BeTrue();
-        hold.SetResult();
+        flushes.Hold.SetResult();
         await leader.WaitAsync(Deadline);
         await Eventually.WaitAsync(() => batches.Any(b => b.Contains(101)), "item 101 flushed without the clock moving", Deadline);
         await batcher.CompleteAsync(CancellationToken.None).WaitAsync(Deadline);
@@ -237,5 +229,19 @@ public sealed class CallerLedBatcherTests
 
             seen = was;
         }
+    }
+
+    /// <summary>A batcher (one flush at a time) whose flushes record their batch, then wait for <see cref="Hold"/>.</summary>
+    private sealed class HeldFlushes
+    {
+        public ConcurrentQueue<int[]> Batches { get; } = new();
+
+        public TaskCompletionSource Hold { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public CallerLedBatcher<int> Create(FakeTimeProvider time) => new(100, TimeSpan.Zero, 1, time, time, async (batch, _) =>
+        {
+            Batches.Enqueue([.. batch]);
+            await Hold.Task;
+        }, _ => { });
     }
 }
