@@ -18,6 +18,29 @@ public sealed class PackedPackagesTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
+    /// <summary>
+    /// The packing test packs with --no-build, so each package's project must be built before this test project: a
+    /// solution test run builds and tests projects in parallel, and a package missing here was packed before it was
+    /// built on a clean clone (NU5026, file not found), while a warm tree hid it.
+    /// </summary>
+    [Fact]
+    public void Every_packed_library_is_built_before_the_tests_and_every_library_is_packed()
+    {
+        var referenced = XDocument.Load(Path.Combine(Repo, "tests", "Loop.Packaging.Tests", "Loop.Packaging.Tests.csproj"))
+            .Descendants("ProjectReference")
+            .Where(r => (string?)r.Attribute("ReferenceOutputAssembly") == "false")
+            .Select(r => Path.GetFileNameWithoutExtension((string)r.Attribute("Include")!))
+            .ToHashSet();
+        referenced.Should().BeEquivalentTo(Packages, "each packed project is built before the tests pack it with --no-build");
+
+        // Every library under src/ is packed here (the visor's tool package is packed as a tool and run by its own tests).
+        var libraries = Directory.GetDirectories(Path.Combine(Repo, "src"))
+            .Select(Path.GetFileName)
+            .Where(name => File.Exists(Path.Combine(Repo, "src", name!, name + ".csproj")))
+            .Where(name => !File.ReadAllText(Path.Combine(Repo, "src", name!, name + ".csproj")).Contains("<PackAsTool>true</PackAsTool>", StringComparison.Ordinal));
+        libraries.Should().BeEquivalentTo(Packages);
+    }
+
     [Fact]
     public async Task A_host_built_from_the_packed_packages_binds_its_configuration_and_serves_health_metrics_and_discovery()
     {
