@@ -14,6 +14,12 @@ namespace Loop.DurableEmitter.Coalescing;
 /// 16 callers, against 16 for the commit ceiling). So after a batch, the caller that brings back the last of its
 /// callers leads (or the batch fills first); callers that do not come back are waited for at most
 /// <see cref="ReturnWait"/>, after which the next <see cref="BatchesWithoutWaitAfterTimeout"/> batches do not wait.
+/// <para>
+/// The wait's state (callers expected, whether its timer is set, batches left without a wait) changes under one lock,
+/// held for a few instructions: with separate atomics a returning caller could disarm the timer just after a flush
+/// ending on another thread had armed it, leaving "armed" set with no timer to fire, and queued items with nobody to
+/// lead them once callers stopped coming back.
+/// </para>
 /// </remarks>
 /// <typeparam name="T">The item type.</typeparam>
 internal sealed class CallerLedBatcher<T>
@@ -28,11 +34,14 @@ internal sealed class CallerLedBatcher<T>
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ITimer _wake;
+    private readonly Lock _gate = new();
     private int _flushes;
+    private volatile bool _completing;
+
+    // Guarded by _gate. _wakeArmed is true only while a timer fire is pending.
     private int _returning;
     private int _skipWaits;
-    private int _wakeArmed;
-    private volatile bool _completing;
+    private bool _wakeArmed;
 
     /// <param name="batchSize">The most items in one batch.</param>
     /// <param name="linger">How long a flush waits for more items before it takes the queue; zero takes what is queued.</param>
@@ -89,10 +98,23 @@ internal sealed class CallerLedBatcher<T>
         // flush led by the first of them to come back would hold one row, and the others would wait for it to commit;
         // so while callers of the last batch are still expected (and the batch is not full), the caller that brings
         // the last of them leads. A caller that does not come back is waited for at most ReturnWait.
-        if (TryReturn() && _queue.Count < _batchSize)
+        lock (_gate)
         {
-            ArmWake();
-            return ValueTask.CompletedTask;
+            if (_returning > 0)
+            {
+                _returning--;
+                if (_returning > 0 && _queue.Count < _batchSize)
+                {
+                    ArmWakeLocked();
+                    return ValueTask.CompletedTask;
+                }
+
+                if (_returning == 0)
+                {
+                    // The last one is back: the wait is over before its timer.
+                    DisarmWakeLocked();
+                }
+            }
         }
 
         return LeadAsync();
@@ -133,6 +155,7 @@ internal sealed class CallerLedBatcher<T>
             return;
         }
 
+        var flushed = 0;
         try
         {
             if (_linger > TimeSpan.Zero && !_abort.IsCancellationRequested)
@@ -158,82 +181,99 @@ internal sealed class CallerLedBatcher<T>
             if (batch.Count > 0)
             {
                 await _flush(batch, _abort.Token).ConfigureAwait(false);
-                if (Volatile.Read(ref _skipWaits) > 0)
-                {
-                    Interlocked.Decrement(ref _skipWaits);
-                }
-                else if (!_completing)
-                {
-                    Interlocked.Add(ref _returning, batch.Count);
-                }
+                flushed = batch.Count;
             }
         }
         finally
         {
             Interlocked.Decrement(ref _flushes);
-            if (_abort.IsCancellationRequested)
+            EndFlush(flushed);
+        }
+    }
+
+    /// <summary>After a flush of <paramref name="flushed"/> items: expects its callers back, and sees that what was queued meanwhile gets a leader.</summary>
+    private void EndFlush(int flushed)
+    {
+        if (_abort.IsCancellationRequested)
+        {
+            SignalIfIdle();
+            return;
+        }
+
+        bool lead;
+        lock (_gate)
+        {
+            if (flushed > 0)
             {
-                SignalIfIdle();
+                if (_skipWaits > 0)
+                {
+                    _skipWaits--;
+                }
+                else if (!_completing)
+                {
+                    _returning += flushed;
+                }
             }
-            else if (!_queue.IsEmpty && Volatile.Read(ref _returning) == 0)
+
+            if (_queue.IsEmpty)
             {
-                ThreadPool.UnsafeQueueUserWorkItem(static self => _ = self.LeadAsync().AsTask(), this, preferLocal: false);
+                lead = false;
             }
-            else if (!_queue.IsEmpty)
+            else if (_returning == 0)
             {
-                // Queued meanwhile, and callers of this batch are expected: the last of them leads, or the timer does.
-                ArmWake();
+                lead = true;
             }
             else
             {
-                SignalIfIdle();
+                // Queued meanwhile, and callers of this batch are expected: the last of them leads, or the timer does.
+                ArmWakeLocked();
+                return;
             }
+        }
+
+        if (lead)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static self => _ = self.LeadAsync().AsTask(), this, preferLocal: false);
+        }
+        else
+        {
+            SignalIfIdle();
         }
     }
 
-    /// <summary>Counts one caller of the last batch back; true while more of them are still expected after it.</summary>
-    private bool TryReturn()
+    private void ArmWakeLocked()
     {
-        var returning = Volatile.Read(ref _returning);
-        while (returning > 0)
+        if (!_wakeArmed)
         {
-            var seen = Interlocked.CompareExchange(ref _returning, returning - 1, returning);
-            if (seen == returning)
-            {
-                if (returning == 1)
-                {
-                    // The last one is back: the wait is over before its timer.
-                    Interlocked.Exchange(ref _wakeArmed, 0);
-                    _wake.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-                    return false;
-                }
-
-                return true;
-            }
-
-            returning = seen;
-        }
-
-        return false;
-    }
-
-    private void ArmWake()
-    {
-        if (Interlocked.Exchange(ref _wakeArmed, 1) == 0)
-        {
+            _wakeArmed = true;
             _wake.Change(ReturnWait, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void DisarmWakeLocked()
+    {
+        if (_wakeArmed)
+        {
+            // A fire already under way still runs; it finds nothing to stop waiting for, or ends a later wait early.
+            _wakeArmed = false;
+            _wake.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
     }
 
     /// <summary>Callers of the last batch that have not come back by now are not waited for.</summary>
     private void StopWaiting(bool timedOut)
     {
-        if (Interlocked.Exchange(ref _returning, 0) > 0 && timedOut)
+        lock (_gate)
         {
-            Volatile.Write(ref _skipWaits, BatchesWithoutWaitAfterTimeout);
+            if (_returning > 0 && timedOut)
+            {
+                _skipWaits = BatchesWithoutWaitAfterTimeout;
+            }
+
+            _returning = 0;
+            _wakeArmed = false;
         }
 
-        Interlocked.Exchange(ref _wakeArmed, 0);
         if (!_queue.IsEmpty)
         {
             _ = LeadAsync().AsTask();

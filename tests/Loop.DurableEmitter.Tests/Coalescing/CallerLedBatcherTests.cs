@@ -216,6 +216,59 @@ public sealed class CallerLedBatcherTests
         await batcher.CompleteAsync(CancellationToken.None).WaitAsync(Deadline);
     }
 
+    /// <summary>
+    /// Callers that emit in blocks and then stop, as a burst of requests does, on real threads and the real return-wait
+    /// timer: every block must finish. A caller that brought back the last of a batch's callers used to disarm the wait's
+    /// timer just after a flush ending on another thread had armed it for the next batch; the flag said armed, no timer
+    /// would fire, and once the callers stopped coming back the queued items waited forever (the peers harness hung with
+    /// 62 emits queued and nothing running).
+    /// </summary>
+    [Fact]
+    public async Task Callers_that_stop_after_bursts_never_leave_items_queued_with_nobody_to_flush_them()
+    {
+        var flushed = 0;
+        var batcher = new CallerLedBatcher<TaskCompletionSource>(1000, TimeSpan.Zero, 4, _time, TimeProvider.System, async (batch, _) =>
+        {
+            await Task.Yield();
+            Interlocked.Add(ref flushed, batch.Count);
+            foreach (var item in batch)
+            {
+                item.TrySetResult();
+            }
+        }, item => item.TrySetCanceled());
+
+        const int Callers = 64;
+        var expected = 0;
+        for (var block = 0; block < 400; block++)
+        {
+            // Callers stop at different points of each block.
+            var counts = Enumerable.Range(0, Callers).Select(c => 1 + ((block + c) % 7)).ToArray();
+            expected += counts.Sum();
+            var all = Task.WhenAll(counts.Select(count => Task.Run(async () =>
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    var item = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    await batcher.AddAsync(item);
+                    await item.Task;
+                }
+            })));
+            try
+            {
+                await all.WaitAsync(Deadline);
+            }
+            catch (TimeoutException)
+            {
+                // Said by the assertion below, with the count.
+            }
+
+            all.IsCompletedSuccessfully.Should().BeTrue($"block {block} finishes ({Volatile.Read(ref flushed)} of {expected} items flushed)");
+        }
+
+        flushed.Should().Be(expected);
+        await batcher.CompleteAsync(CancellationToken.None).WaitAsync(Deadline);
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         var seen = Volatile.Read(ref target);
