@@ -16,11 +16,20 @@ internal sealed class PgSqlText
         Copy = $"COPY {Table} (id, payload, created_at, lease_until) FROM STDIN (FORMAT BINARY)";
         Delete = $"DELETE FROM {Table} WHERE id = $1";
 
-        // Marks wait for row locks in id order (no deadlock between markers); everything else skips locked rows.
         // A mark finds its rows by primary key only. Written as "delivered_at IS NULL", the planner also bitmap-scanned
         // the whole partial pending index, and bitmap scans never mark dead entries, so until a vacuum every mark read
         // the entries of all rows delivered since: end-to-end throughput fell by a third within 15 s. The coalesce
         // cannot be matched to that index; delivered_at is never 'infinity'.
+        //
+        // A mark takes its row locks as its scan reaches the rows: in id order by an index scan (a B-tree scan sorts the
+        // array's keys), in the table's physical order by a bitmap or sequential scan; two marks of overlapping rows
+        // using the same kind of plan so never deadlock. A mark that waits for another's lock re-checks the row and skips
+        // it once delivered. Overlapping marks do not happen in normal running (a row is in flight in one process at a
+        // time, under its lease); should two ever meet with different plans and deadlock, PostgreSQL fails one of them,
+        // and its rows are redelivered: a duplicate, never a loss. Marks used to take their locks in a FOR UPDATE
+        // subquery first, one order always, at the cost of a second write to every row (pgbench, 4 clients, 16 rows a
+        // commit: insert and mark 28.0k rows/s with it, 33.8k without). Marks are not prepared: each is planned for the
+        // table's current size, so a plan made while the table was small (a sequential scan) is not kept as it grows.
         //
         // A mark commits without waiting for its WAL flush (synchronous_commit off for its own transaction only, as
         // upstream's emitter does for its delivery delete): a mark lost in a crash means a redelivery, which
@@ -29,13 +38,11 @@ internal sealed class PgSqlText
         MarkDelivered = options.DeleteOnDelivery
             ? $"""
               DELETE FROM {Table}
-              WHERE id IN (SELECT id FROM {Table} WHERE id = ANY($1) AND coalesce(delivered_at, 'infinity') = 'infinity' ORDER BY id FOR UPDATE)
-                AND {AsyncCommit}
+              WHERE id = ANY($1) AND coalesce(delivered_at, 'infinity') = 'infinity' AND {AsyncCommit}
               """
             : $"""
               UPDATE {Table} SET delivered_at = $2, lease_until = NULL
-              WHERE id IN (SELECT id FROM {Table} WHERE id = ANY($1) AND coalesce(delivered_at, 'infinity') = 'infinity' ORDER BY id FOR UPDATE)
-                AND {AsyncCommit}
+              WHERE id = ANY($1) AND coalesce(delivered_at, 'infinity') = 'infinity' AND {AsyncCommit}
               """;
         Purge = $"""
             DELETE FROM {Table} WHERE id IN (
