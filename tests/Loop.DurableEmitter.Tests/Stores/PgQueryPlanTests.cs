@@ -83,7 +83,7 @@ public sealed class PgQueryPlanTests(SharedPostgres pg)
 
     /// <summary>
     /// Marks of overlapping rows, each listing its ids in its own order, run at once: none deadlocks (each takes its row
-    /// locks in index order), and every row is counted by exactly one of them.
+    /// locks in the order its scan reaches the rows, not the array's), and every row is counted by exactly one of them.
     /// </summary>
     [Theory]
     [InlineData(true)]
@@ -111,15 +111,8 @@ public sealed class PgQueryPlanTests(SharedPostgres pg)
             }).ToArray();
 
             var counted = await Task.WhenAll(marks);
-            counted.Sum().Should().Be(ids.Length - await PendingAsync(options, ids), "round {0}: each marked row counted once", round);
+            var pending = (await store.ListPendingAsync(TimeProvider.System.GetUtcNow().AddMinutes(1), null, int.MaxValue)).Count(e => ids.Contains(e.Id));
+            counted.Sum().Should().Be(ids.Length - pending, "round {0}: each marked row counted once", round);
         }
-    }
-
-    private async Task<long> PendingAsync(PgDurableEventStoreOptions options, long[] ids)
-    {
-        await using var count = pg.Fixture.DataSource.CreateCommand(
-            $"SELECT count(*) FROM {options.Schema}.{options.TableName} WHERE id = ANY($1) AND delivered_at IS NULL");
-        count.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids });
-        return (long)(await count.ExecuteScalarAsync())!;
     }
 }
