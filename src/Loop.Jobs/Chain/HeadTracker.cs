@@ -90,8 +90,7 @@ public sealed class HeadTracker : LoopService, IHeadTracker
             if (Connected)
             {
                 failures = 0;
-                _tracked.SetConnected(false);
-                await TellConnectionAsync(false, stopping).ConfigureAwait(false);
+                await DisconnectAsync(stopping).ConfigureAwait(false);
             }
 
             switch (_outage.Fail(error))
@@ -117,8 +116,7 @@ public sealed class HeadTracker : LoopService, IHeadTracker
 
         if (Connected)
         {
-            _tracked.SetConnected(false);
-            await TellConnectionAsync(false, CancellationToken.None).ConfigureAwait(false);
+            await DisconnectAsync(CancellationToken.None).ConfigureAwait(false);
         }
     }
 
@@ -186,6 +184,12 @@ public sealed class HeadTracker : LoopService, IHeadTracker
             // The head is held and told all the same; a later one is saved when the store is back.
             JobsLog.StoreFailing(_logger, "save head", ex.Message);
         }
+    }
+
+    private Task DisconnectAsync(CancellationToken cancellationToken)
+    {
+        _tracked.SetConnected(false);
+        return TellConnectionAsync(false, cancellationToken);
     }
 
     private async Task TellConnectionAsync(bool connected, CancellationToken cancellationToken)

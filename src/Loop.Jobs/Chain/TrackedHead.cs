@@ -38,13 +38,7 @@ internal sealed class TrackedHead(bool connected = false, Head? head = null)
     {
         lock (_gate)
         {
-            if (_head is not null && head.Number <= _head.Number)
-            {
-                return false;
-            }
-
-            _head = head;
-            return true;
+            return AdvanceLocked(head);
         }
     }
 
@@ -57,13 +51,7 @@ internal sealed class TrackedHead(bool connected = false, Head? head = null)
         lock (_gate)
         {
             _connected = true;
-            if (_head is not null && head.Number <= _head.Number)
-            {
-                return false;
-            }
-
-            _head = head;
-            return true;
+            return AdvanceLocked(head);
         }
     }
 
@@ -106,6 +94,17 @@ internal sealed class TrackedHead(bool connected = false, Head? head = null)
         {
             return [.. _trackables];
         }
+    }
+
+    private bool AdvanceLocked(Head head)
+    {
+        if (_head is not null && head.Number <= _head.Number)
+        {
+            return false;
+        }
+
+        _head = head;
+        return true;
     }
 
     private sealed class Registration(TrackedHead tracked, IHeadTrackable trackable) : IDisposable
