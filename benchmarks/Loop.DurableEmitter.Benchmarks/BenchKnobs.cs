@@ -15,6 +15,13 @@ internal static class BenchKnobs
     public static int InsertBatchWorkers =>
         Get("BENCH_WORKERS") is { } w ? int.Parse(w, CultureInfo.InvariantCulture) : new DurableEmitterOptions().InsertBatchWorkers;
 
+    /// <summary>Rounds of each case (<c>BENCH_ROUNDS</c>). Default 1.</summary>
+    public static int Rounds => Get("BENCH_ROUNDS") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : 1;
+
+    /// <summary>The names in a comma-separated knob (empty entries and spaces around names dropped), or null when unset.</summary>
+    public static string[]? Names(string name) =>
+        Get(name)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
     /// <summary>The value of a knob, or null when unset or empty.</summary>
     public static string? Get(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
 

@@ -31,6 +31,12 @@ try
         BenchmarkSwitcher.FromAssembly(typeof(EmitBenchmarks).Assembly).Run(args);
     }
 }
+catch (ArgumentException bad)
+{
+    // A knob that names nothing: said plainly, without a stack trace.
+    Console.Error.WriteLine(bad.Message);
+    Environment.ExitCode = 2;
+}
 finally
 {
     if (server is not null)

@@ -34,25 +34,22 @@ internal static class PeersHarness
             ("DotNetCore.CAP 10.0 (parallel send)", async () => await CapPeer.StartAsync(connectionString), false),
         };
 
-        if (Environment.GetEnvironmentVariable("BENCH_AB") is { } ab)
+        if (BenchKnobs.Names("BENCH_AB") is { } ab)
         {
-            var abCallers = int.Parse(Environment.GetEnvironmentVariable("BENCH_CALLERS")?.Split(',')[0] ?? "1", CultureInfo.InvariantCulture);
-            await AlternateAsync(peers.Select(p => (p.Name, p.Start)).ToArray(), ab.Split(','), abCallers, events, body, output);
+            // One caller count: the first of BENCH_CALLERS when set, else one.
+            var abCallers = BenchKnobs.Get("BENCH_CALLERS") is null ? 1 : BenchKnobs.Callers[0];
+            await AlternateAsync(peers.Select(p => (p.Name, p.Start)).ToArray(), ab, abCallers, events, body, output);
             return;
         }
 
-        var only = Environment.GetEnvironmentVariable("BENCH_PEERS");
-        var callerCounts = Environment.GetEnvironmentVariable("BENCH_CALLERS") is { } list
-            ? list.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray()
-            : [1, 16, 64];
+        var only = BenchKnobs.Names("BENCH_PEERS");
         output.WriteLine("| outbox | callers | persist (publish calls/s) | persist p99 ms | end to end (delivered and marked/s) |");
         output.WriteLine("| --- | ---: | ---: | ---: | ---: |");
-        var rounds = int.Parse(Environment.GetEnvironmentVariable("BENCH_ROUNDS") ?? "1", CultureInfo.InvariantCulture);
-        foreach (var callers in callerCounts.SelectMany(c => Enumerable.Repeat(c, rounds)))
+        foreach (var callers in BenchKnobs.Callers.SelectMany(c => Enumerable.Repeat(c, BenchKnobs.Rounds)))
         {
             var chosen = peers.Where(p => only is null
                 ? !p.OnlyWhenNamed
-                : only.Split(',').Any(o => p.Name.Contains(o, StringComparison.OrdinalIgnoreCase)));
+                : only.Any(o => p.Name.Contains(o, StringComparison.OrdinalIgnoreCase)));
             foreach (var (name, start, _) in chosen)
             {
                 await using var peer = await start();
@@ -105,7 +102,9 @@ internal static class PeersHarness
     private static async Task AlternateAsync((string Name, Func<Task<IOutboxPeer>> Start)[] all, string[] names, int callers, int events, byte[] body, TextWriter output)
     {
         var block = Math.Max(250, 100 * callers);
-        var chosen = names.Select(n => all.First(p => p.Name.Contains(n, StringComparison.OrdinalIgnoreCase))).ToArray();
+        var chosen = names.Select(n => all.FirstOrDefault(p => p.Name.Contains(n, StringComparison.OrdinalIgnoreCase)) is { Name: not null } found
+            ? found
+            : throw new ArgumentException($"BENCH_AB: \"{n}\" names no outbox (one of: {string.Join("; ", all.Select(p => p.Name))})")).ToArray();
         var peers = new List<IOutboxPeer>();
         foreach (var (_, start) in chosen)
         {
