@@ -1,9 +1,21 @@
 // Emits events through a DurableEventEmitter on PostgreSQL as fast as it can, from several callers, and prints
 // "ACK <idempotency key>" for every emit that returned success. The crash test kills it with SIGKILL mid-stream and
 // then checks that every acknowledged event is delivered by another emitter on the same table.
+//
+// With "postgres-server" it starts a throwaway PostgreSQL cluster, prints "READY <its folder>" and waits to be signalled:
+// the cluster must not outlive a process stopped by SIGTERM or SIGINT.
 using System.Text;
 using Loop.DurableEmitter;
+using Loop.Testing;
 using Npgsql;
+
+if (args is ["postgres-server"])
+{
+    var server = await PostgresServer.StartAsync();
+    Console.WriteLine($"READY {server.Folder}");
+    await Task.Delay(Timeout.Infinite);
+    return 0;
+}
 
 if (args.Length != 3)
 {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Npgsql;
 
 namespace Loop.Testing;
@@ -6,7 +7,7 @@ namespace Loop.Testing;
 /// <summary>
 /// A throwaway PostgreSQL cluster in a temp folder on a free loopback port, started from the server binaries on this
 /// machine (as the <c>postgres</c> user when running as root, since initdb refuses root). It can be stopped and
-/// started again to test outages, and is removed on dispose.
+/// started again to test outages, and is removed on dispose, or when the process is stopped by SIGTERM or SIGINT.
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable
 {
@@ -20,6 +21,7 @@ public sealed class PostgresServer : IAsyncDisposable
     private readonly string _dataDir;
     private readonly string? _runAs;
     private readonly string _serverOptions;
+    private PosixSignalRegistration[] _removeOnSignal = [];
 
     private PostgresServer(string bin, string dataDir, int port, string? runAs, bool durable)
     {
@@ -40,6 +42,9 @@ public sealed class PostgresServer : IAsyncDisposable
             Timeout = 5,
         }.ConnectionString;
     }
+
+    /// <summary>The cluster's folder (its data, socket and log); the server's command line holds it.</summary>
+    public string Folder => _dataDir;
 
     /// <summary>The cluster's port on 127.0.0.1.</summary>
     public int Port { get; }
@@ -68,6 +73,7 @@ public sealed class PostgresServer : IAsyncDisposable
                 Path.Combine(dataDir, "data", "postgresql.conf"),
                 $"\nlisten_addresses = '127.0.0.1'\nport = {server.Port}\nunix_socket_directories = '{dataDir}'\nmax_connections = 200\n");
             await server.StartAgainAsync();
+            server.RemoveOnSignals();
             return server;
         }
         catch
@@ -86,6 +92,27 @@ public sealed class PostgresServer : IAsyncDisposable
 
     /// <summary>Stops the cluster and removes its folder.</summary>
     public async ValueTask DisposeAsync()
+    {
+        foreach (var registration in _removeOnSignal)
+        {
+            registration.Dispose();
+        }
+
+        await RemoveAsync();
+    }
+
+    /// <summary>
+    /// A process stopped by SIGTERM or SIGINT (timeout, kill, Ctrl+C) runs no finally block and no dispose, and its
+    /// cluster kept running (a benchmark stopped with timeout left one each time): the signal removes it first, then
+    /// ends the process as it would have.
+    /// </summary>
+    private void RemoveOnSignals()
+    {
+        void Remove(PosixSignalContext context) => RemoveAsync().AsTask().GetAwaiter().GetResult();
+        _removeOnSignal = [PosixSignalRegistration.Create(PosixSignal.SIGTERM, Remove), PosixSignalRegistration.Create(PosixSignal.SIGINT, Remove)];
+    }
+
+    private async ValueTask RemoveAsync()
     {
         try
         {
