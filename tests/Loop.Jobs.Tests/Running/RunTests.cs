@@ -86,6 +86,10 @@ public sealed class RunTests(SharedPostgres postgres)
 
         var asleep = await jobs.WaitForStatusAsync(run.Id, RunStatus.PendingSleep);
         asleep.SleepUntil.Should().Be(JobsHarness.T0.AddMinutes(5));
+
+        // The run is stored asleep before its execution gives up its slot: wait for that, so that a run still
+        // executing after the clock moves is one woken early, not one still finishing its way to sleep.
+        await Loop.Testing.Eventually.WaitAsync(() => jobs.Service.ExecutingRuns == 0, "the sleeping run gave up its slot");
         jobs.Clock.Advance(TimeSpan.FromMinutes(4));
         jobs.Service.ExecutingRuns.Should().Be(0);
         (await jobs.Store.GetRunAsync(run.Id, default))!.Status.Should().Be(RunStatus.PendingSleep);
