@@ -17,7 +17,7 @@ public sealed class LogEventIdTests
     public void Every_message_of_the_sdk_has_its_own_event_id_outside_the_hosts_range()
     {
         var ids = typeof(global::Loop.Plugins.Sdk.PluginSdkLog).GetNestedType("EventIds", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)!;
-        EventIdCheck.Count(ids).Should().Be(1);
+        EventIdCheck.Count(ids).Should().Be(2);
         EventIdCheck.Duplicates(ids).Should().BeEmpty();
         var hostIds = typeof(global::Loop.Plugins.PluginsLog).GetNestedType("EventIds", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)!;
         EventIdCheck.Values(ids).Should().NotIntersectWith(EventIdCheck.Values(hostIds));

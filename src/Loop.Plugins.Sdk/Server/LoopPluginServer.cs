@@ -1,15 +1,5 @@
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
-using Grpc.Health.V1;
-using Grpc.AspNetCore.Server.Model;
-using Grpc.HealthCheck;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Trace;
 
 namespace Loop.Plugins.Sdk;
 
@@ -69,69 +59,17 @@ public static class LoopPluginServer
             Handshake();
         }
 
-        // The empty builder: no configuration files, environment sources or default logging to set up (the slim
-        // builder's defaults took ~10 ms of a Native AOT plugin's start).
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore();
-        builder.Services.AddRoutingCore();
-        builder.Logging.AddProvider(new HclogLoggerProvider(stderr));
-
-        // The host says how much it shows of this plugin; lines below that are not even written.
-        builder.Logging.SetMinimumLevel(PluginLogLevel.Parse(env.GetValueOrDefault(PluginLogLevel.Variable)));
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning);
-        builder.WebHost.ConfigureKestrel(kestrel => PluginKestrel.Listen(kestrel, listener, tls, metricsPort));
-        builder.Services.AddGrpc();
-        var health = new HealthServiceImpl();
-        health.SetStatus(string.Empty, HealthCheckResponse.Types.ServingStatus.Serving);
-        health.SetStatus("plugin", HealthCheckResponse.Types.ServingStatus.Serving);
-        builder.Services.AddSingleton(health);
-        builder.Services.AddSingleton(stdio);
         await using var broker = new PluginBroker(tls);
-        builder.Services.AddSingleton(broker);
-        builder.Services.AddSingleton<BoundServices>();
-        builder.Services.AddSingleton<ControllerService>().AddSingleton<BrokerService>().AddSingleton<StdioService>();
-        builder.Services.AddSingleton<IServiceMethodProvider<BoundServices>>(services => new BoundServicesMethodProvider(services, options.Services));
-        if (metricsPort is not null)
+        var setup = new PluginServerSetup(options, env, stderr, listener, stdio, broker, metricsPort, loopEnv, hostPid);
+        if (BareKestrelHost.CanServe(options, tls))
         {
-            builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter([.. options.Meters]).AddPrometheusExporter());
+            return await BareKestrelHost.RunAsync(setup, cancellationToken).ConfigureAwait(false);
         }
 
-        if (loopEnv is not null)
-        {
-            PluginTracing.Add(builder.Services, loopEnv.Tracing, options.ActivitySources);
-        }
-
-        options.ConfigureServices?.Invoke(builder.Services);
-        await using var app = builder.Build();
-
-        // The telemetry providers are built on another core while the endpoints are mapped (each takes ~2 ms of a
-        // Native AOT plugin's start, and the host is already waiting).
-        var telemetry = Task.Run(
-            () =>
-            {
-                _ = app.Services.GetService<MeterProvider>();
-                _ = app.Services.GetService<TracerProvider>();
-            },
-            cancellationToken);
-        app.MapGrpcService<BoundServices>();
-        options.MapServices?.Invoke(app);
-        if (metricsPort is { } p)
-        {
-            app.MapPrometheusScrapingEndpoint("/metrics").RequireHost($"*:{p.ToString(CultureInfo.InvariantCulture)}");
-        }
-
-        if (!PluginListener.CanHandOver)
-        {
-            app.Lifetime.ApplicationStarted.Register(Handshake);
-        }
-
-        await telemetry.ConfigureAwait(false);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        using var hostWatch = HostWatch.Start(
-            hostPid,
-            options.HostCheckInterval, app.Lifetime, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Loop.Plugins.Sdk"));
-        await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
-        return 0;
+        // Each server in its own class: this method's state machine then names none of their types, so a JIT or
+        // ReadyToRun start loads neither server's assemblies before the handshake line, and the ASP.NET Core host's not at
+        // all when it is not used.
+        return await AspNetCoreHost.RunAsync(setup, tls, PluginListener.CanHandOver ? null : Handshake, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The highest version both sides speak; with none in common the plugin's lowest, which the host then rejects.</summary>

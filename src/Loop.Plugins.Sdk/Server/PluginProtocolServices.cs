@@ -9,11 +9,21 @@ internal sealed class ControllerService(IHostApplicationLifetime lifetime) : GRP
 {
     public override Task<Protocol.Empty> Shutdown(Protocol.Empty request, ServerCallContext context)
     {
-        context.GetHttpContext().Response.OnCompleted(() =>
+        Task Stop()
         {
             lifetime.StopApplication();
             return Task.CompletedTask;
-        });
+        }
+
+        if (context is Grpc.GrpcCall call)
+        {
+            call.OnCompleted(Stop);
+        }
+        else
+        {
+            context.GetHttpContext().Response.OnCompleted(Stop);
+        }
+
         return Task.FromResult(new Protocol.Empty());
     }
 }

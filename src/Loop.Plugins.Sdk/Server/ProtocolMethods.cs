@@ -30,6 +30,7 @@ internal static class ProtocolMethods
     private static readonly Method<Google.Protobuf.WellKnownTypes.Empty, StdioData> StreamStdio =
         new(MethodType.ServerStreaming, "plugin.GRPCStdio", "StreamStdio", Protobuf(Google.Protobuf.WellKnownTypes.Empty.Parser), Protobuf(StdioData.Parser));
 
+    /// <summary>Adds the methods to Grpc.AspNetCore's endpoints (the ASP.NET Core host).</summary>
     public static void Add(ServiceMethodProviderContext<BoundServices> context, IServiceProvider services)
     {
         var health = services.GetRequiredService<HealthServiceImpl>();
@@ -42,6 +43,20 @@ internal static class ProtocolMethods
         context.AddUnaryMethod(Shutdown, post, (_, request, call) => controller.Shutdown(request, call));
         context.AddDuplexStreamingMethod(StartStream, post, (_, requests, stream, call) => broker.StartStream(requests, stream, call));
         context.AddServerStreamingMethod(StreamStdio, post, (_, request, stream, call) => stdio.StreamStdio(request, stream, call));
+    }
+
+    /// <summary>Adds the methods to the SDK's own dispatch (<see cref="BareKestrelHost"/>).</summary>
+    public static void Add(Grpc.GrpcMethodTable table, IServiceProvider services)
+    {
+        var health = services.GetRequiredService<HealthServiceImpl>();
+        var controller = services.GetRequiredService<ControllerService>();
+        var broker = services.GetRequiredService<BrokerService>();
+        var stdio = services.GetRequiredService<StdioService>();
+        table.Add(new Grpc.UnaryMethod<HealthCheckRequest, HealthCheckResponse>(Check, health.Check));
+        table.Add(new Grpc.ServerStreamingMethod<HealthCheckRequest, HealthCheckResponse>(Watch, health.Watch));
+        table.Add(new Grpc.UnaryMethod<Protocol.Empty, Protocol.Empty>(Shutdown, controller.Shutdown));
+        table.Add(new Grpc.DuplexStreamingMethod<ConnInfo, ConnInfo>(StartStream, broker.StartStream));
+        table.Add(new Grpc.ServerStreamingMethod<Google.Protobuf.WellKnownTypes.Empty, StdioData>(StreamStdio, stdio.StreamStdio));
     }
 
     private static Marshaller<T> Protobuf<T>(MessageParser<T> parser)

@@ -1,0 +1,49 @@
+using Grpc.Health.V1;
+using Grpc.HealthCheck;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Loop.Plugins.Sdk;
+
+/// <summary>What either plugin server is built from, once the handshake side is settled: the listener, the logging, the protocol services.</summary>
+internal sealed class PluginServerSetup(
+    LoopPluginServerOptions options,
+    IReadOnlyDictionary<string, string> environment,
+    TextWriter stderr,
+    PluginListener listener,
+    StdioForwarder stdio,
+    PluginBroker broker,
+    int? metricsPort,
+    LoopEnvConfig? loopEnvironment,
+    int hostPid)
+{
+    public LoopPluginServerOptions Options { get; } = options;
+
+    public PluginListener Listener { get; } = listener;
+
+    public int? MetricsPort { get; } = metricsPort;
+
+    public LoopEnvConfig? LoopEnvironment { get; } = loopEnvironment;
+
+    public int HostPid { get; } = hostPid;
+
+    /// <summary>hclog JSON on stderr, at the level the host asked for this plugin; the frameworks' own chatter at Warning.</summary>
+    public void ConfigureLogging(ILoggingBuilder logging)
+    {
+        logging.AddProvider(new HclogLoggerProvider(stderr));
+        logging.SetMinimumLevel(PluginLogLevel.Parse(environment.GetValueOrDefault(PluginLogLevel.Variable)));
+        logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning);
+    }
+
+    /// <summary>go-plugin's protocol services (health, controller, broker, stdio) and what they need.</summary>
+    public void AddProtocolServices(IServiceCollection services)
+    {
+        var health = new HealthServiceImpl();
+        health.SetStatus(string.Empty, HealthCheckResponse.Types.ServingStatus.Serving);
+        health.SetStatus("plugin", HealthCheckResponse.Types.ServingStatus.Serving);
+        services.AddSingleton(health);
+        services.AddSingleton(stdio);
+        services.AddSingleton(broker);
+        services.AddSingleton<ControllerService>().AddSingleton<BrokerService>().AddSingleton<StdioService>();
+    }
+}
