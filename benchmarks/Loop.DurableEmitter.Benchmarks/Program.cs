@@ -3,7 +3,6 @@
 //   dotnet run -c Release --project benchmarks/Loop.DurableEmitter.Benchmarks -- --filter '*'
 //   dotnet run -c Release --project benchmarks/Loop.DurableEmitter.Benchmarks -- latency
 //   dotnet run -c Release --project benchmarks/Loop.DurableEmitter.Benchmarks -- peers [events]   (beside Wolverine and CAP)
-using System.Globalization;
 using BenchmarkDotNet.Running;
 using Loop.DurableEmitter.Benchmarks;
 using Loop.DurableEmitter.Benchmarks.Peers;
@@ -20,7 +19,7 @@ try
 {
     if (args.Length > 0 && args[0] == "peers")
     {
-        await PeersHarness.RunAsync(Environment.GetEnvironmentVariable(PostgresServer.ConnectionStringVariable)!, args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20_000, Console.Out);
+        await PeersHarness.RunAsync(Environment.GetEnvironmentVariable(PostgresServer.ConnectionStringVariable)!, args.Length > 1 ? BenchKnobs.Count("peers [events]", args[1]) : 20_000, Console.Out);
     }
     else if (args.Length > 0 && args[0] == "latency")
     {
