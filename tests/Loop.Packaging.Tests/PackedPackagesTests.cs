@@ -283,6 +283,8 @@ public sealed class PackedPackagesTests : IDisposable
             if (id == "Loop.Plugins.Sdk")
             {
                 dependencies.Should().Contain("Loop.Plugins").And.Contain("OpenTelemetry.Exporter.Prometheus.AspNetCore");
+                zip.Entries.Select(e => e.FullName).Should().Contain(["build/Loop.Plugins.Sdk.props", "buildTransitive/Loop.Plugins.Sdk.props"],
+                    "a plugin that references the SDK gets its Native AOT start settings");
             }
         }
     }
