@@ -176,6 +176,13 @@ public sealed class PluginProcessTests
         using var channel = Grpc.Net.Client.GrpcChannel.ForAddress("https://localhost", new Grpc.Net.Client.GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = false });
         var intruder = async () => await new Echo.EchoClient(channel).SayAsync(new EchoRequest { Text = "let me in" });
         await intruder.Should().ThrowAsync<Grpc.Core.RpcException>();
+
+        // And a client without TLS gets nothing either (the plugin's TLS is per connection, before HTTP/2).
+        using var plainHandler = new SocketsHttpHandler { ConnectCallback = (_, token) => Loop.Networking.UnixSockets.ConnectAsync(client.Handshake.Address, token) };
+        using var plain = Grpc.Net.Client.GrpcChannel.ForAddress("http://localhost", new Grpc.Net.Client.GrpcChannelOptions { HttpHandler = plainHandler, DisposeHttpClient = false });
+        var cleartext = async () => await new Echo.EchoClient(plain).SayAsync(new EchoRequest { Text = "no tls" }, deadline: TimeProvider.System.GetUtcNow().UtcDateTime.AddSeconds(10));
+        await cleartext.Should().ThrowAsync<Grpc.Core.RpcException>();
+        (await new Echo.EchoClient(client.Channel).SayAsync(new EchoRequest { Text = "still secure" })).Text.Should().Be("still secure");
     }
 
     [Fact]

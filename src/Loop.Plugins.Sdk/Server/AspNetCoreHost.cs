@@ -12,7 +12,7 @@ namespace Loop.Plugins.Sdk;
 
 /// <summary>
 /// Serves a plugin on the ASP.NET Core host (<c>WebApplication</c>) with Grpc.AspNetCore: for plugins that map ASP.NET
-/// Core endpoints (<see cref="LoopPluginServerOptions.MapServices"/>) or are asked for AutoMTLS. Others run on
+/// Core endpoints (<see cref="LoopPluginServerOptions.MapServices"/>). Others run on
 /// <see cref="BareKestrelHost"/>, which starts in about half the time under Native AOT.
 /// </summary>
 internal static class AspNetCoreHost

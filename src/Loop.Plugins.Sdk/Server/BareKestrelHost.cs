@@ -16,15 +16,15 @@ namespace Loop.Plugins.Sdk;
 /// the SDK's own gRPC dispatch (<see cref="GrpcServerApplication"/>). No ASP.NET Core host, routing or Grpc.AspNetCore
 /// endpoints: building those was most of a Native AOT plugin's start (a bare Kestrel answered a health check 2.0× the Go
 /// plugin's time, the plugin on the full host 5.8×; docs/benchmarks.md). Used unless the plugin maps ASP.NET Core
-/// endpoints or the host asked for AutoMTLS (Kestrel's HTTPS needs the host's services).
+/// endpoints. AutoMTLS is done per connection (<see cref="PluginTlsConnections"/>).
 /// </summary>
 internal static class BareKestrelHost
 {
     /// <summary>How long a stop waits for calls in flight before it aborts them (the ASP.NET Core host's default).</summary>
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(30);
 
-    public static bool CanServe(LoopPluginServerOptions options, PeerTls? tls) =>
-        options.MapServices is null && tls is null && PluginListener.CanHandOver;
+    public static bool CanServe(LoopPluginServerOptions options) =>
+        options.MapServices is null && PluginListener.CanHandOver;
 
     public static async Task<int> RunAsync(PluginServerSetup setup, CancellationToken cancellationToken)
     {
@@ -65,7 +65,7 @@ internal static class BareKestrelHost
         var loggerFactory = provider.GetRequiredService<ILoggerFactory>();
         var logger = loggerFactory.CreateLogger("Loop.Plugins.Sdk");
         var kestrelOptions = new KestrelServerOptions { ApplicationServices = provider };
-        PluginKestrel.Listen(kestrelOptions, setup.Listener, tls: null, setup.MetricsPort);
+        PluginKestrel.Listen(kestrelOptions, setup.Listener, setup.Tls, setup.MetricsPort, tlsByConnection: true);
         var application = new GrpcServerApplication(
             methods,
             TimeProvider.System,

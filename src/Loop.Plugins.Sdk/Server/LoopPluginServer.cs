@@ -60,8 +60,8 @@ public static class LoopPluginServer
         }
 
         await using var broker = new PluginBroker(tls);
-        var setup = new PluginServerSetup(options, env, stderr, listener, stdio, broker, metricsPort, loopEnv, hostPid);
-        if (BareKestrelHost.CanServe(options, tls))
+        var setup = new PluginServerSetup(options, env, stderr, listener, stdio, broker, metricsPort, loopEnv, hostPid, tls);
+        if (BareKestrelHost.CanServe(options))
         {
             return await BareKestrelHost.RunAsync(setup, cancellationToken).ConfigureAwait(false);
         }

@@ -15,8 +15,12 @@ internal sealed class PluginServerSetup(
     PluginBroker broker,
     int? metricsPort,
     LoopEnvConfig? loopEnvironment,
-    int hostPid)
+    int hostPid,
+    PeerTls? tls)
 {
+    /// <summary>AutoMTLS, when the host asked for it.</summary>
+    public PeerTls? Tls { get; } = tls;
+
     public LoopPluginServerOptions Options { get; } = options;
 
     public PluginListener Listener { get; } = listener;
