@@ -82,6 +82,17 @@ public sealed class PluginProcessTests
     }
 
     [Fact]
+    public async Task A_plugin_on_the_aspnetcore_host_serves_under_automtls_too()
+    {
+        // MapServices keeps the ASP.NET Core host; its connections are authenticated the same way as on Kestrel alone.
+        await using var client = await PluginClient.StartAsync(Command(Registry(), "percall-mtls", "--per-call"), Handshake, new PluginClientOptions { AutoMtls = true });
+
+        client.Handshake.ServerCertificate.Should().NotBeNull();
+        (await new Echo.EchoClient(client.Channel).SayAsync(new EchoRequest { Text = "secure per call" })).Text.Should().Be("secure per call");
+        (await client.PingAsync(TimeSpan.FromSeconds(5))).Should().BeTrue();
+    }
+
+    [Fact]
     public async Task The_plugin_serves_its_metrics_on_the_registered_port()
     {
         var registry = Registry();

@@ -5,8 +5,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Trace;
 
 namespace Loop.Plugins.Sdk;
 
@@ -18,10 +16,9 @@ namespace Loop.Plugins.Sdk;
 internal static class AspNetCoreHost
 {
     /// <param name="setup">What the server is built from.</param>
-    /// <param name="tls">AutoMTLS, when the host asked for it.</param>
     /// <param name="handshake">Prints the handshake line once the server listens; null when it was printed already.</param>
     /// <param name="cancellationToken">Stops the plugin.</param>
-    public static async Task<int> RunAsync(PluginServerSetup setup, PeerTls? tls, Action? handshake, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(PluginServerSetup setup, Action? handshake, CancellationToken cancellationToken)
     {
         var options = setup.Options;
         // The empty builder: no configuration files, environment sources or default logging to set up (the slim
@@ -30,33 +27,17 @@ internal static class AspNetCoreHost
         builder.WebHost.UseKestrelCore();
         builder.Services.AddRoutingCore();
         setup.ConfigureLogging(builder.Logging);
-        builder.WebHost.ConfigureKestrel(kestrel => PluginKestrel.Listen(kestrel, setup.Listener, tls, setup.MetricsPort));
+        builder.WebHost.ConfigureKestrel(kestrel => PluginKestrel.Listen(kestrel, setup.Listener, setup.Tls, setup.MetricsPort));
         builder.Services.AddGrpc();
         setup.AddProtocolServices(builder.Services);
         builder.Services.AddSingleton<BoundServices>();
         builder.Services.AddSingleton<IServiceMethodProvider<BoundServices>>(services => new BoundServicesMethodProvider(services, options.Services));
-        if (setup.MetricsPort is not null)
-        {
-            builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter([.. options.Meters]).AddPrometheusExporter());
-        }
-
-        if (setup.LoopEnvironment is not null)
-        {
-            PluginTracing.Add(builder.Services, setup.LoopEnvironment.Tracing, options.ActivitySources);
-        }
+        setup.AddTelemetry(builder.Services);
 
         options.ConfigureServices?.Invoke(builder.Services);
         await using var app = builder.Build();
 
-        // The telemetry providers are built on another core while the endpoints are mapped (each takes ~2 ms of a
-        // Native AOT plugin's start, and the host is already waiting).
-        var telemetry = Task.Run(
-            () =>
-            {
-                _ = app.Services.GetService<MeterProvider>();
-                _ = app.Services.GetService<TracerProvider>();
-            },
-            cancellationToken);
+        var telemetry = PluginServerSetup.BuildTelemetryAsync(app.Services, cancellationToken);
         app.MapGrpcService<BoundServices>();
         options.MapServices?.Invoke(app);
         if (setup.MetricsPort is { } p)

@@ -6,8 +6,6 @@ using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Trace;
 
 namespace Loop.Plugins.Sdk;
 
@@ -34,27 +32,12 @@ internal static class BareKestrelHost
         services.AddLogging(setup.ConfigureLogging);
         services.AddSingleton<IHostApplicationLifetime>(lifetime);
         setup.AddProtocolServices(services);
-        if (setup.MetricsPort is not null)
-        {
-            services.AddOpenTelemetry().WithMetrics(m => m.AddMeter([.. options.Meters]).AddPrometheusExporter());
-        }
-
-        if (setup.LoopEnvironment is not null)
-        {
-            PluginTracing.Add(services, setup.LoopEnvironment.Tracing, [.. options.ActivitySources, GrpcServerApplication.ActivitySourceName]);
-        }
+        setup.AddTelemetry(services);
 
         options.ConfigureServices?.Invoke(services);
         await using var provider = services.BuildServiceProvider();
 
-        // The telemetry providers are built on another core while the methods are bound and Kestrel set up.
-        var telemetry = Task.Run(
-            () =>
-            {
-                _ = provider.GetService<MeterProvider>();
-                _ = provider.GetService<TracerProvider>();
-            },
-            cancellationToken);
+        var telemetry = PluginServerSetup.BuildTelemetryAsync(provider, cancellationToken);
         var methods = new GrpcMethodTable();
         ProtocolMethods.Add(methods, provider);
         foreach (var bind in options.Services)
@@ -65,7 +48,7 @@ internal static class BareKestrelHost
         var loggerFactory = provider.GetRequiredService<ILoggerFactory>();
         var logger = loggerFactory.CreateLogger("Loop.Plugins.Sdk");
         var kestrelOptions = new KestrelServerOptions { ApplicationServices = provider };
-        PluginKestrel.Listen(kestrelOptions, setup.Listener, setup.Tls, setup.MetricsPort, tlsByConnection: true);
+        PluginKestrel.Listen(kestrelOptions, setup.Listener, setup.Tls, setup.MetricsPort);
         var application = new GrpcServerApplication(
             methods,
             TimeProvider.System,

@@ -34,30 +34,26 @@ internal sealed class BoundServicesMethodProvider(IServiceProvider services, IRe
     {
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler)
         {
-            var bound = Required(method, handler);
+            var bound = Grpc.GrpcMethodTable.Required(method, handler);
             context.AddUnaryMethod(method, Metadata, (_, request, call) => bound(request, call));
         }
 
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ServerStreamingServerMethod<TRequest, TResponse>? handler)
         {
-            var bound = Required(method, handler);
+            var bound = Grpc.GrpcMethodTable.Required(method, handler);
             context.AddServerStreamingMethod(method, Metadata, (_, request, stream, call) => bound(request, stream, call));
         }
 
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ClientStreamingServerMethod<TRequest, TResponse>? handler)
         {
-            var bound = Required(method, handler);
+            var bound = Grpc.GrpcMethodTable.Required(method, handler);
             context.AddClientStreamingMethod(method, Metadata, (_, requests, call) => bound(requests, call));
         }
 
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, DuplexStreamingServerMethod<TRequest, TResponse>? handler)
         {
-            var bound = Required(method, handler);
+            var bound = Grpc.GrpcMethodTable.Required(method, handler);
             context.AddDuplexStreamingMethod(method, Metadata, (_, requests, stream, call) => bound(requests, stream, call));
         }
-
-        private static T Required<T>(IMethod method, T? handler)
-            where T : Delegate =>
-            handler ?? throw new InvalidOperationException($"{method.FullName} was bound without an implementation (BindService(binder, null))");
     }
 }

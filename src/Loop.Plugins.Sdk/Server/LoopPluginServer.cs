@@ -69,7 +69,7 @@ public static class LoopPluginServer
         // Each server in its own class: this method's state machine then names none of their types, so a JIT or
         // ReadyToRun start loads neither server's assemblies before the handshake line, and the ASP.NET Core host's not at
         // all when it is not used.
-        return await AspNetCoreHost.RunAsync(setup, tls, PluginListener.CanHandOver ? null : Handshake, cancellationToken).ConfigureAwait(false);
+        return await AspNetCoreHost.RunAsync(setup, PluginListener.CanHandOver ? null : Handshake, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The highest version both sides speak; with none in common the plugin's lowest, which the host then rejects.</summary>

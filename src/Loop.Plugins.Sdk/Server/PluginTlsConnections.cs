@@ -7,9 +7,9 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 namespace Loop.Plugins.Sdk;
 
 /// <summary>
-/// AutoMTLS on Kestrel alone: each connection is authenticated with <see cref="SslStream"/> (our certificate, the
-/// host's pinned, HTTP/2 by ALPN) before Kestrel reads HTTP/2 from it. Kestrel's own <c>UseHttps</c> needs services
-/// only the ASP.NET Core host registers.
+/// AutoMTLS for either plugin server: each connection is authenticated with <see cref="SslStream"/> (our certificate,
+/// the host's pinned, HTTP/2 by ALPN) before Kestrel reads HTTP/2 from it. Kestrel's own <c>UseHttps</c> needs services
+/// only the ASP.NET Core host registers, so Kestrel alone could not use it.
 /// </summary>
 internal static class PluginTlsConnections
 {
@@ -26,16 +26,7 @@ internal static class PluginTlsConnections
         {
             using var handshake = CancellationTokenSource.CreateLinkedTokenSource(context.ConnectionClosed);
             handshake.CancelAfter(HandshakeTimeout);
-            await ssl.AuthenticateAsServerAsync(
-                new SslServerAuthenticationOptions
-                {
-                    ServerCertificate = tls.Own,
-                    ClientCertificateRequired = true,
-                    EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                    ApplicationProtocols = [SslApplicationProtocol.Http2],
-                    RemoteCertificateValidationCallback = (_, certificate, _, _) => AutoMtls.IsPinned(certificate, tls.Peer),
-                },
-                handshake.Token).ConfigureAwait(false);
+            await ssl.AuthenticateAsServerAsync(tls.ServerAuthentication(), handshake.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
         {

@@ -22,6 +22,16 @@ internal sealed record PeerTls(X509Certificate2 Own, byte[] Peer)
         SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
     };
 
+    /// <summary>As the TLS server of a connection authenticated before HTTP/2 (the plugin SDK's servers): the same policy, over ALPN h2.</summary>
+    public SslServerAuthenticationOptions ServerAuthentication() => new()
+    {
+        ServerCertificate = Own,
+        ClientCertificateRequired = true,
+        RemoteCertificateValidationCallback = (_, certificate, _, _) => AutoMtls.IsPinned(certificate, Peer),
+        EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+        ApplicationProtocols = [SslApplicationProtocol.Http2],
+    };
+
     /// <summary>As the TLS client: trust exactly the peer's certificate, present ours.</summary>
     public SslClientAuthenticationOptions Client() => new()
     {

@@ -125,10 +125,7 @@ internal sealed class GrpcCall : ServerCallContext, IDisposable
             var trailers = _features.Get<IHttpResponseTrailersFeature>()?.Trailers;
             if (trailers is not null)
             {
-                foreach (var entry in _trailers)
-                {
-                    trailers.Append(entry.Key, entry.IsBinary ? Convert.ToBase64String(entry.ValueBytes) : entry.Value);
-                }
+                Append(trailers, _trailers);
 
                 trailers["grpc-status"] = ((int)status.StatusCode).ToString(CultureInfo.InvariantCulture);
                 if (!string.IsNullOrEmpty(status.Detail))
@@ -162,10 +159,7 @@ internal sealed class GrpcCall : ServerCallContext, IDisposable
                 throw new InvalidOperationException("Response headers can only be sent once per call.");
             }
 
-            foreach (var entry in responseHeaders)
-            {
-                _response.Headers.Append(entry.Key, entry.IsBinary ? Convert.ToBase64String(entry.ValueBytes) : entry.Value);
-            }
+            Append(_response.Headers, responseHeaders);
 
             await StartAsync(CancellationToken).ConfigureAwait(false);
         }
@@ -192,6 +186,15 @@ internal sealed class GrpcCall : ServerCallContext, IDisposable
         _started = true;
         _response.StatusCode = 200;
         _response.Headers.ContentType = "application/grpc";
+    }
+
+    /// <summary>Metadata as HTTP/2 headers or trailers: binary entries (<c>-bin</c>) base64-encoded.</summary>
+    private static void Append(IHeaderDictionary headers, Metadata metadata)
+    {
+        foreach (var entry in metadata)
+        {
+            headers.Append(entry.Key, entry.IsBinary ? Convert.ToBase64String(entry.ValueBytes) : entry.Value);
+        }
     }
 
     private static Metadata ToMetadata(IDictionary<string, StringValues> headers)

@@ -41,7 +41,8 @@ internal sealed class GrpcMethodTable : ServiceBinderBase
     public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, DuplexStreamingServerMethod<TRequest, TResponse>? handler) =>
         Add(new DuplexStreamingMethod<TRequest, TResponse>(method, Required(method, handler)));
 
-    private static T Required<T>(IMethod method, T? handler)
+    /// <summary>The handler a generated <c>BindService</c> passed; a null one (an unimplemented service) is an error naming the method.</summary>
+    internal static T Required<T>(IMethod method, T? handler)
         where T : Delegate =>
         handler ?? throw new InvalidOperationException($"{method.FullName} was bound without an implementation (BindService(binder, null))");
 }
