@@ -44,6 +44,9 @@ public sealed class StoreOutageTests(SharedPostgres postgres)
             },
             "the health report to name the failing store");
         jobs.Service.GetHealthReport()["Jobs.Store"]!.Message.Should().StartWith("the job store is failing: ");
+
+        // The outage is recorded (and so in the health report) just before its warning is written.
+        await Eventually.WaitAsync(() => jobs.Logs.GetSnapshot().Any(r => r.Message.StartsWith("The job store is failing", StringComparison.Ordinal)), "the warning that the store is failing");
         jobs.Logs.GetSnapshot().Should().ContainSingle(r => r.Level == LogLevel.Warning && r.Message.StartsWith("The job store is failing", StringComparison.Ordinal));
 
         if (hang)
