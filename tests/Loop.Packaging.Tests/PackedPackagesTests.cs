@@ -283,7 +283,7 @@ public sealed class PackedPackagesTests : IDisposable
             if (id == "Loop.Plugins.Sdk")
             {
                 dependencies.Should().Contain("Loop.Plugins").And.Contain("OpenTelemetry.Exporter.Prometheus.AspNetCore");
-                zip.Entries.Select(e => e.FullName).Should().Contain(["build/Loop.Plugins.Sdk.props", "buildTransitive/Loop.Plugins.Sdk.props"],
+                zip.Entries.Select(e => e.FullName).Should().Contain(["build/Loop.Plugins.Sdk.props", "buildTransitive/Loop.Plugins.Sdk.props", "build/Loop.Plugins.Sdk.targets", "buildTransitive/Loop.Plugins.Sdk.targets"],
                     "a plugin that references the SDK gets its Native AOT start settings");
             }
         }

@@ -201,6 +201,7 @@ public sealed class PluginProcessTests
     {
         var (binary, log) = await AotSamplePlugin.PublishOnceAsync();
         log.Should().NotContainAny(["warning IL", "warning AOT"], "the SDK publishes with Native AOT without trim or AOT warnings");
+        ElfType(binary).Should().Be(ElfExecutable, "the sample is built as a fixed-address executable, whose start relocates nothing (a position-independent one is ET_DYN, 3)");
 
         var registry = Registry();
         var start = LoopCommands.RegisterLoop(registry, new CmdConfig("aot", binary))();
@@ -211,6 +212,19 @@ public sealed class PluginProcessTests
         registry.TryGet("aot", out var loop).Should().BeTrue();
         using var http = new HttpClient();
         (await http.GetStringAsync($"http://127.0.0.1:{loop!.EnvConfig.PrometheusPort}/metrics")).Should().Contain("super_great_counter");
+    }
+
+    /// <summary>ELF <c>e_type</c> of a fixed-address executable (<c>ET_EXEC</c>).</summary>
+    private const int ElfExecutable = 2;
+
+    /// <summary>The ELF header's <c>e_type</c> (two little-endian bytes at offset 16, after the magic and the identification bytes).</summary>
+    private static int ElfType(string binary)
+    {
+        Span<byte> header = stackalloc byte[18];
+        using var file = File.OpenRead(binary);
+        file.ReadExactly(header);
+        header[..4].SequenceEqual("\u007FELF"u8).Should().BeTrue($"{binary} is an ELF file");
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(header[16..]);
     }
 
     [Fact]
