@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Loop.Json;
 
 namespace Loop.Jobs.Ethereum.Initiators;
 
@@ -11,7 +12,7 @@ internal static partial class LogInitiatorParams
 
     public static IEnumerable<JobValidationError> Validate(JsonObject parameters, bool addressRequired, int fixedTopics)
     {
-        var address = Get(parameters, "address");
+        var address = JsonParameters.Get(parameters, "address");
         if (address is null)
         {
             if (addressRequired)
@@ -21,10 +22,10 @@ internal static partial class LogInitiatorParams
         }
         else if (!(address is JsonValue v && v.TryGetValue<string>(out var text) && AddressPattern().IsMatch(text)))
         {
-            yield return new JobValidationError("address", $"must be a contract address, 0x and 40 hex digits (was {Describe(address)})");
+            yield return new JobValidationError("address", $"must be a contract address, 0x and 40 hex digits (was {JsonParameters.Describe(address)})");
         }
 
-        switch (Get(parameters, "topics"))
+        switch (JsonParameters.Get(parameters, "topics"))
         {
             case null:
                 break;
@@ -38,13 +39,13 @@ internal static partial class LogInitiatorParams
                 {
                     if (topics[i] is not null && !(topics[i] is JsonValue t && t.TryGetValue<string>(out var topic) && TopicPattern().IsMatch(topic)))
                     {
-                        yield return new JobValidationError(string.Create(CultureInfo.InvariantCulture, $"topics[{i}]"), $"must be null (any) or 0x and 64 hex digits (was {Describe(topics[i])})");
+                        yield return new JobValidationError(string.Create(CultureInfo.InvariantCulture, $"topics[{i}]"), $"must be null (any) or 0x and 64 hex digits (was {JsonParameters.Describe(topics[i])})");
                     }
                 }
 
                 break;
             case var other:
-                yield return new JobValidationError("topics", $"must be an array of topics (was {Describe(other)})");
+                yield return new JobValidationError("topics", $"must be an array of topics (was {JsonParameters.Describe(other)})");
                 break;
         }
     }
@@ -52,18 +53,9 @@ internal static partial class LogInitiatorParams
     /// <summary>The filter of a validated initiator, after <paramref name="fixedTopics"/>.</summary>
     public static LogFilter Filter(JsonObject parameters, IReadOnlyList<string?> fixedTopics)
     {
-        var address = (Get(parameters, "address") as JsonValue)?.GetValue<string>().ToLowerInvariant();
-        var topics = (Get(parameters, "topics") as JsonArray ?? []).Select(t => t?.GetValue<string>().ToLowerInvariant());
+        var address = (JsonParameters.Get(parameters, "address") as JsonValue)?.GetValue<string>().ToLowerInvariant();
+        var topics = (JsonParameters.Get(parameters, "topics") as JsonArray ?? []).Select(t => t?.GetValue<string>().ToLowerInvariant());
         return new LogFilter(address, [.. fixedTopics, .. topics]);
-    }
-
-    private static JsonNode? Get(JsonObject parameters, string name) =>
-        parameters.FirstOrDefault(p => string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
-
-    private static string Describe(JsonNode? node)
-    {
-        var text = node?.ToJsonString() ?? "null";
-        return text.Length > 80 ? text[..80] + "…" : text;
     }
 
     [GeneratedRegex("^0x[0-9a-fA-F]{40}$")]

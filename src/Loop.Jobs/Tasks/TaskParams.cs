@@ -1,24 +1,14 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Loop.Json;
 
 namespace Loop.Jobs.Tasks;
 
 /// <summary>Reading task parameters and inputs, tolerant of the ways specs write them (numbers as strings, names in any case).</summary>
 internal static class TaskParams
 {
-    public static JsonNode? Get(JsonObject parameters, string name)
-    {
-        foreach (var (key, value) in parameters)
-        {
-            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return value;
-            }
-        }
-
-        return null;
-    }
+    public static JsonNode? Get(JsonObject parameters, string name) => JsonParameters.Get(parameters, name);
 
     public static string? String(JsonObject parameters, string name) =>
         Get(parameters, name) is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
@@ -55,9 +45,5 @@ internal static class TaskParams
         }
     }
 
-    public static string Describe(JsonNode? node)
-    {
-        var text = node?.ToJsonString() ?? "null";
-        return text.Length <= 80 ? text : text[..77] + "...";
-    }
+    public static string Describe(JsonNode? node) => JsonParameters.Describe(node);
 }
