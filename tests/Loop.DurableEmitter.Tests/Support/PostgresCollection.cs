@@ -2,19 +2,9 @@ using Loop.Testing;
 
 namespace Loop.DurableEmitter.Tests;
 
-/// <summary>One PostgreSQL server for every test class in the collection.</summary>
+/// <summary>One PostgreSQL server for every test class in the collection (xunit wants the definition in each assembly).</summary>
 [CollectionDefinition(Name)]
 public sealed class PostgresCollection : ICollectionFixture<SharedPostgres>
 {
     public const string Name = "postgres";
-}
-
-/// <summary>xunit lifetime around <see cref="PostgresFixture"/>.</summary>
-public sealed class SharedPostgres : IAsyncLifetime
-{
-    public PostgresFixture Fixture { get; } = new();
-
-    public Task InitializeAsync() => Fixture.InitializeAsync();
-
-    public async Task DisposeAsync() => await Fixture.DisposeAsync();
 }

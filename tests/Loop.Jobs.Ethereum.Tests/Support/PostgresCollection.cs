@@ -8,13 +8,3 @@ public sealed class PostgresCollection : ICollectionFixture<SharedPostgres>
 {
     public const string Name = "postgres";
 }
-
-/// <summary>xunit lifetime around <see cref="PostgresFixture"/>.</summary>
-public sealed class SharedPostgres : IAsyncLifetime
-{
-    public PostgresFixture Fixture { get; } = new();
-
-    public Task InitializeAsync() => Fixture.InitializeAsync();
-
-    public async Task DisposeAsync() => await Fixture.DisposeAsync();
-}

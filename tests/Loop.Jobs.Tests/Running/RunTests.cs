@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Loop.Testing;
 
 namespace Loop.Jobs.Tests.Running;
 
