@@ -139,12 +139,17 @@ public sealed class ChainFaultTests(SharedPostgres postgres)
         await host.WaitForStatusAsync(waiting.Id, RunStatus.Completed);
     }
 
-    [Fact]
-    public async Task A_reorganisation_that_drops_a_log_cancels_its_unconfirmed_run_with_the_reason()
+    [Theory]
+    [InlineData("ws")]
+    [InlineData("http")]
+    public async Task A_reorganisation_that_drops_a_log_cancels_its_unconfirmed_run_with_the_reason(string transport)
     {
         await using var chain = await Ganache.StartAsync();
         var contract = await LogContract.DeployAsync(chain);
-        await using var host = await ChainHost.StartAsync(chain.WebSocketUrl, postgres.Fixture);
+
+        // Over WebSocket the tracker hears of heads as they come; over HTTP it polls for the latest block.
+        await using var host = await ChainHost.StartAsync(
+            transport == "ws" ? chain.WebSocketUrl : chain.HttpUrl, postgres.Fixture, configure: o => o.PollInterval = TimeSpan.FromMilliseconds(50));
         var (job, barrier) = await ConfirmingJobAsync(host, contract);
 
         var snapshot = await chain.SnapshotAsync();
