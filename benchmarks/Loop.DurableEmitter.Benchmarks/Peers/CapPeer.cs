@@ -17,7 +17,7 @@ internal sealed class CapPeer(IHost host) : IOutboxPeer
     private static long _sent;
     private readonly ICapPublisher _publisher = host.Services.GetRequiredService<ICapPublisher>();
 
-    public long Delivered => Interlocked.Read(ref _sent);
+    public long? Delivered => Interlocked.Read(ref _sent);
 
     public static async Task<CapPeer> StartAsync(string connectionString)
     {

@@ -11,7 +11,7 @@ namespace Loop.DurableEmitter.Benchmarks.Peers;
 /// </summary>
 internal sealed class CeilingPeer(NpgsqlDataSource dataSource, string table) : IOutboxPeer
 {
-    public long Delivered => long.MaxValue;
+    public long? Delivered => null;
 
     /// <summary>Rows per commit; set by the harness to the caller count.</summary>
     public int RowsPerCommit { get; set; } = 1;

@@ -6,6 +6,6 @@ internal interface IOutboxPeer : IAsyncDisposable
     /// <summary>Stores one event; returns when it is on disk.</summary>
     Task PublishAsync(byte[] body);
 
-    /// <summary>Events delivered to the sink (and, where the library says so, marked done) so far.</summary>
-    long Delivered { get; }
+    /// <summary>Events delivered to the sink (and, where the library says so, marked done) so far; null for a case that delivers nothing (the floor, the ceiling, store-only).</summary>
+    long? Delivered { get; }
 }

@@ -6,7 +6,7 @@ namespace Loop.DurableEmitter.Benchmarks.Peers;
 /// <summary>The floor: one INSERT (one commit) per event, nothing delivered.</summary>
 internal sealed class InsertPeer(NpgsqlDataSource dataSource, string table) : IOutboxPeer
 {
-    public long Delivered => long.MaxValue;
+    public long? Delivered => null;
 
     public static async Task<InsertPeer> StartAsync(string connectionString)
     {

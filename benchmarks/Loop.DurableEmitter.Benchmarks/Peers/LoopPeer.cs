@@ -30,7 +30,7 @@ internal sealed class LoopPeer : IOutboxPeer
         });
     }
 
-    public long Delivered => _storeOnly ? long.MaxValue : Interlocked.Read(ref _marked);
+    public long? Delivered => _storeOnly ? null : Interlocked.Read(ref _marked);
 
     /// <param name="connectionString">The server.</param>
     /// <param name="grpc">Deliver through the real gRPC transport to a loopback ingress instead of an in-process sink.</param>

@@ -81,7 +81,7 @@ internal static class PeersHarness
                 try
                 {
                     await WaitDeliveredAsync(peer, WarmUp + events);
-                    endToEnd = peer.Delivered == long.MaxValue ? "n/a" : (events / clock.Elapsed.TotalSeconds).ToString("N0", CultureInfo.InvariantCulture);
+                    endToEnd = peer.Delivered is null ? "n/a" : (events / clock.Elapsed.TotalSeconds).ToString("N0", CultureInfo.InvariantCulture);
                 }
                 catch (TimeoutException stalled)
                 {
@@ -146,7 +146,7 @@ internal static class PeersHarness
     private static async Task WaitDeliveredAsync(IOutboxPeer peer, long count)
     {
         var deadline = Stopwatch.StartNew();
-        while (peer.Delivered < count)
+        while (peer.Delivered is { } delivered && delivered < count)
         {
             if (deadline.Elapsed > TimeSpan.FromMinutes(3))
             {

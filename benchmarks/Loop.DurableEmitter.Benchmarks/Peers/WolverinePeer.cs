@@ -20,7 +20,7 @@ internal sealed class WolverinePeer(IHost host) : IOutboxPeer
     private static long _handled;
     private readonly IMessageBus _bus = host.Services.GetRequiredService<IMessageBus>();
 
-    public long Delivered => Interlocked.Read(ref _handled);
+    public long? Delivered => Interlocked.Read(ref _handled);
 
     internal static void Handled() => Interlocked.Increment(ref _handled);
 
