@@ -69,6 +69,12 @@ public sealed class PackedPackagesTests : IDisposable
         await RunAsync("dotnet", ["build", "-c", "Release", "-nologo", "-v", "q", "-nodeReuse:false", "-p:UseSharedCompilation=false"], plugin);
         await RunAsync("dotnet", ["build", "-c", "Release", "-nologo", "-v", "q", "-nodeReuse:false", "-p:UseSharedCompilation=false"], consumer);
 
+        // The package's Native AOT start settings reach a plugin that references it: libc linked directly except on
+        // Windows; data kept undehydrated only in a fixed-address build (under PIE it would mean a relocation per pointer).
+        (await NativeAotSettingsAsync(plugin, "linux-x64", "-p:PositionIndependentExecutable=false")).Should().Be(("false", true));
+        (await NativeAotSettingsAsync(plugin, "linux-x64")).Should().Be((string.Empty, true));
+        (await NativeAotSettingsAsync(plugin, "win-x64")).DirectLibc.Should().BeFalse();
+
         var port = FreePort.Next();
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = consumer, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(consumer, "bin", "Release", "net10.0", "Consumer.dll"));
@@ -334,7 +340,7 @@ public sealed class PackedPackagesTests : IDisposable
         return home;
     }
 
-    private static async Task RunAsync(string file, string[] args, string directory)
+    private static async Task<string> RunAsync(string file, string[] args, string directory)
     {
         var start = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args)
@@ -347,5 +353,16 @@ public sealed class PackedPackagesTests : IDisposable
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
         process.ExitCode.Should().Be(0, $"{file} {string.Join(' ', args)} failed:\n{await stdout}\n{await stderr}");
+        return await stdout;
+    }
+
+    /// <summary>What the packed SDK's build files set in a plugin project for a runtime (evaluated, not built).</summary>
+    private static async Task<(string Dehydrate, bool DirectLibc)> NativeAotSettingsAsync(string plugin, string runtime, params string[] properties)
+    {
+        var json = await RunAsync("dotnet", ["msbuild", "-nologo", "-nodeReuse:false", $"-p:RuntimeIdentifier={runtime}", .. properties, "-getProperty:IlcDehydrate", "-getItem:DirectPInvoke"], plugin);
+        using var evaluated = System.Text.Json.JsonDocument.Parse(json);
+        var dehydrate = evaluated.RootElement.GetProperty("Properties").GetProperty("IlcDehydrate").GetString() ?? string.Empty;
+        var direct = evaluated.RootElement.GetProperty("Items").GetProperty("DirectPInvoke").EnumerateArray().Any(i => i.GetProperty("Identity").GetString() == "libc");
+        return (dehydrate, direct);
     }
 }
