@@ -167,6 +167,41 @@ public sealed class ChainFaultTests(SharedPostgres postgres)
         (await host.Store.ListRunsAsync(job.Id, default)).Should().ContainSingle().Which.Status.Should().Be(RunStatus.Cancelled);
     }
 
+    [Fact]
+    public async Task A_reorganisation_while_no_host_ran_cancels_the_unconfirmed_run_when_a_host_starts()
+    {
+        await using var chain = await Ganache.StartAsync();
+        var contract = await LogContract.DeployAsync(chain);
+        var prefix = PostgresFixture.UniqueTable();
+        JobSpec job;
+        JobSpec barrier;
+        JobRun run;
+        Nethereum.RPC.Eth.DTOs.TransactionReceipt log;
+        var snapshot = string.Empty;
+        await using (var first = await ChainHost.StartAsync(chain.WebSocketUrl, postgres.Fixture, prefix))
+        {
+            (job, barrier) = await ConfirmingJobAsync(first, contract);
+            snapshot = await chain.SnapshotAsync();
+            log = await contract.EmitAsync(LogContract.Topic(1), LogContract.Topic(1), [1]);
+            run = (await first.WaitForRunsAsync(job.Id, 1, r => r.Status == RunStatus.PendingConfirmations))[0];
+        }
+
+        // While no host runs, the log's block is replaced: the chain reaches its height again with another block, short
+        // of the run's confirmations, so only the check at start can tell.
+        await chain.RevertAsync(snapshot);
+        var replaced = await chain.MineAsync();
+        replaced.Should().Be((long)log.BlockNumber.Value);
+
+        await using var second = await ChainHost.StartAsync(chain.WebSocketUrl, postgres.Fixture, prefix);
+        var cancelled = await second.WaitForStatusAsync(run.Id, RunStatus.Cancelled);
+        cancelled.Error.Should().Contain($"{log.BlockHash.ToLowerInvariant()}:0").And.Contain("reorganisation");
+
+        var top = await chain.MineAsync(4);
+        await second.WaitForHeadAsync(top);
+        await BarrierAsync(second, barrier);
+        (await second.Store.GetRunAsync(run.Id, default))!.Status.Should().Be(RunStatus.Cancelled, "a run cancelled for its log stays cancelled as confirmations come");
+    }
+
     [Theory]
     [InlineData("silent", "had no answer within")]
     [InlineData("garbage", "not a JSON-RPC object")]

@@ -44,6 +44,32 @@ public sealed class EthereumChain : IHeadSource, ILogSource
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<long, string>> GetBlockHashesAsync(IReadOnlyCollection<long> numbers, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(numbers);
+        var hashes = new Dictionary<long, string>();
+        if (numbers.Count == 0)
+        {
+            return hashes;
+        }
+
+        var (client, socket) = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        await using (socket)
+        {
+            var rpc = Rpc(client);
+            foreach (var number in numbers.Distinct())
+            {
+                if (await rpc.GetHeadAsync(number, cancellationToken).ConfigureAwait(false) is { } block)
+                {
+                    hashes[number] = block.Hash;
+                }
+            }
+        }
+
+        return hashes;
+    }
+
+    /// <inheritdoc />
     public async IAsyncEnumerable<Head> WatchHeadsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var (client, socket) = await ConnectAsync(cancellationToken).ConfigureAwait(false);

@@ -61,6 +61,7 @@ internal sealed class LogSubscription : IAsyncDisposable
             try
             {
                 processed ??= await StartingBlockAsync(stopping).ConfigureAwait(false);
+                await RecheckPendingAsync(stopping).ConfigureAwait(false);
                 EthereumLog.Subscribed(_logger, _job.Id, _type, processed.Value + 1, _source.Description);
                 await foreach (var batch in _source.WatchLogsAsync(_filter, processed.Value + 1, stopping).ConfigureAwait(false))
                 {
@@ -119,22 +120,58 @@ internal sealed class LogSubscription : IAsyncDisposable
         return current;
     }
 
+    // The runs of this initiator still waiting for confirmations (or a connection) were started from logs that this or
+    // another host saw. While no host watched (a restart, a lost connection) the node may have replaced their blocks,
+    // and the watch's own re-checks only cover the logs it reported itself. So each (re)subscription asks the chain for
+    // those blocks, and a log whose height now holds another block is handled as removed. A height the chain does not
+    // reach yet cannot be judged; it is looked at again at the next (re)subscription.
+    private async Task RecheckPendingAsync(CancellationToken cancellationToken)
+    {
+        var pending = new List<(string LogId, long Block, string Hash)>();
+        foreach (var fire in await _runs.ListPendingFiresAsync(_job.Id, _index, cancellationToken).ConfigureAwait(false))
+        {
+            var separator = fire.Key.LastIndexOf(':');
+            if (fire.CreationHeight is { } block && separator > 0)
+            {
+                pending.Add((fire.Key, block, fire.Key[..separator]));
+            }
+        }
+
+        if (pending.Count == 0)
+        {
+            return;
+        }
+
+        var onChain = await _source.GetBlockHashesAsync([.. pending.Select(p => p.Block)], cancellationToken).ConfigureAwait(false);
+        foreach (var (logId, block, hash) in pending)
+        {
+            if (onChain.TryGetValue(block, out var current) && !string.Equals(current, hash, StringComparison.OrdinalIgnoreCase))
+            {
+                await RemovedAsync(logId, block, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task RemovedAsync(string logId, long block, CancellationToken cancellationToken)
+    {
+        var reason = $"log {logId} was removed by a chain reorganisation (block {block} was replaced) before the run's confirmations";
+        if (await _runs.CancelFiredRunAsync(_job, _index, logId, reason, cancellationToken).ConfigureAwait(false) is { } cancelled)
+        {
+            _metrics.Log(_job.Id, "cancelled");
+            EthereumLog.RunCancelled(_logger, _job.Id, logId, block, cancelled.Id);
+        }
+        else
+        {
+            _metrics.Log(_job.Id, "removed");
+            EthereumLog.LogRemoved(_logger, _job.Id, logId, block);
+        }
+    }
+
     private async Task HandleAsync(ChainLog log, CancellationToken cancellationToken)
     {
         if (log.Removed)
         {
-            var reason = $"log {log.Id} was removed by a chain reorganisation (block {log.BlockNumber} was replaced) before the run's confirmations";
-            if (await _runs.CancelFiredRunAsync(_job, _index, log.Id, reason, cancellationToken).ConfigureAwait(false) is { } cancelled)
-            {
-                _metrics.Log(_job.Id, "cancelled");
-                EthereumLog.RunCancelled(_logger, _job.Id, log.Id, log.BlockNumber, cancelled.Id);
-            }
-            else
-            {
-                _metrics.Log(_job.Id, "removed");
-                EthereumLog.LogRemoved(_logger, _job.Id, log.Id, log.BlockNumber);
-            }
-
+            await RemovedAsync(log.Id, log.BlockNumber, cancellationToken).ConfigureAwait(false);
             return;
         }
 

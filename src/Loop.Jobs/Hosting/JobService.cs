@@ -548,6 +548,9 @@ public sealed class JobService : LoopService, IJobService
                 || (r.Status == RunStatus.InProgress && r.TaskIndex == 0 && r.Results.Count == 0), cancellationToken).ConfigureAwait(false);
         }
 
+        public Task<IReadOnlyList<PendingFire>> ListPendingFiresAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken) =>
+            service._store.ListPendingFiresAsync(jobId, initiatorIndex, cancellationToken);
+
         public Task<long?> GetCheckpointAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken) =>
             service._store.GetInitiatorCheckpointAsync(jobId, initiatorIndex, cancellationToken);
 

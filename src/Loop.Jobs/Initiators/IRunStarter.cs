@@ -25,6 +25,9 @@ public interface IRunStarter
     /// </summary>
     Task<JobRun?> CancelFiredRunAsync(JobSpec job, int initiatorIndex, string fireKey, string reason, CancellationToken cancellationToken);
 
+    /// <summary>The fires of an initiator whose runs wait for confirmations or for a connection (not acted on yet).</summary>
+    Task<IReadOnlyList<PendingFire>> ListPendingFiresAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken);
+
     /// <summary>The position (a block) an event initiator last processed, as recorded by any host, or null.</summary>
     Task<long?> GetCheckpointAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken);
 

@@ -46,6 +46,12 @@ public interface IJobStore
     /// <summary>The run that the fire <paramref name="key"/> of initiator <paramref name="initiatorIndex"/> created, or null (no such fire, or reaped).</summary>
     Task<Guid?> FindFireRunAsync(string jobId, int initiatorIndex, string key, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The fires of initiator <paramref name="initiatorIndex"/> whose runs wait for confirmations or for a connection:
+    /// the events not acted on yet, which a chain initiator checks are still on the chain when it (re)starts.
+    /// </summary>
+    Task<IReadOnlyList<PendingFire>> ListPendingFiresAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken);
+
     /// <summary>The position an event initiator last processed (a chain initiator: the block), or null.</summary>
     Task<long?> GetInitiatorCheckpointAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken);
 

@@ -112,6 +112,8 @@ public sealed class RunEndTests
 
         public Task<Guid?> FindFireRunAsync(string jobId, int initiatorIndex, string key, CancellationToken cancellationToken) => inner.FindFireRunAsync(jobId, initiatorIndex, key, cancellationToken);
 
+        public Task<IReadOnlyList<PendingFire>> ListPendingFiresAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken) => inner.ListPendingFiresAsync(jobId, initiatorIndex, cancellationToken);
+
         public Task<long?> GetInitiatorCheckpointAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken) => inner.GetInitiatorCheckpointAsync(jobId, initiatorIndex, cancellationToken);
 
         public Task SaveInitiatorCheckpointAsync(string jobId, int initiatorIndex, long position, CancellationToken cancellationToken) => inner.SaveInitiatorCheckpointAsync(jobId, initiatorIndex, position, cancellationToken);

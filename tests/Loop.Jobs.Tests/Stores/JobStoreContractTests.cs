@@ -79,6 +79,32 @@ public abstract class JobStoreContractTests
     }
 
     [Fact]
+    public async Task Pending_fires_are_those_whose_runs_wait_for_confirmations_or_a_connection()
+    {
+        var store = await CreateStoreAsync();
+        await store.AddJobAsync(Job("a"), default);
+        async Task<JobRun> FiredAsync(int initiator, string key, RunStatus status, long height)
+        {
+            var run = Run("a");
+            run.Status = status;
+            run.CreationHeight = height;
+            (await store.CreateRunAsync(run, new InitiatorFire(initiator, key, T0), default)).Should().BeTrue();
+            return run;
+        }
+
+        var confirming = await FiredAsync(1, "0xa:0", RunStatus.PendingConfirmations, 10);
+        var connecting = await FiredAsync(1, "0xb:1", RunStatus.PendingConnection, 11);
+        await FiredAsync(1, "0xc:0", RunStatus.InProgress, 12);
+        await FiredAsync(1, "0xd:0", RunStatus.Cancelled, 13);
+        var other = await FiredAsync(0, "0xe:0", RunStatus.PendingConfirmations, 14);
+
+        (await store.ListPendingFiresAsync("a", 1, default)).Should().BeEquivalentTo(
+            [new PendingFire("0xa:0", confirming.Id, 10), new PendingFire("0xb:1", connecting.Id, 11)]);
+        (await store.ListPendingFiresAsync("a", 0, default)).Should().Equal(new PendingFire("0xe:0", other.Id, 14));
+        (await store.ListPendingFiresAsync("b", 1, default)).Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task An_initiator_checkpoint_only_moves_forward()
     {
         var store = await CreateStoreAsync();

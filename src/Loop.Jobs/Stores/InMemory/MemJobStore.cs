@@ -142,6 +142,19 @@ public sealed class MemJobStore : IJobStore
     }
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<PendingFire>> ListPendingFiresAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<PendingFire> pending = [.. _fires
+                .Where(f => f.Key.JobId == jobId && f.Key.Initiator == initiatorIndex)
+                .Where(f => _runs.TryGetValue(f.Value.RunId, out var run) && run.Status is RunStatus.PendingConfirmations or RunStatus.PendingConnection)
+                .Select(f => new PendingFire(f.Key.Key, f.Value.RunId, _runs[f.Value.RunId].CreationHeight))];
+            return Task.FromResult(pending);
+        }
+    }
+
+    /// <inheritdoc />
     public Task<long?> GetInitiatorCheckpointAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken)
     {
         lock (_gate)

@@ -195,6 +195,25 @@ public sealed class PgJobStore : IJobStore
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<PendingFire>> ListPendingFiresAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"""
+            SELECT f.key, f.run_id, r.creation_height FROM {_t.Fires} f JOIN {_t.Runs} r ON r.id = f.run_id
+            WHERE f.job_id = $1 AND f.initiator = $2 AND r.status IN ('pending_confirmations', 'pending_connection')
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        command.Parameters.Add(new NpgsqlParameter { Value = initiatorIndex });
+        var pending = new List<PendingFire>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            pending.Add(new PendingFire(reader.GetString(0), reader.GetGuid(1), await reader.IsDBNullAsync(2, cancellationToken).ConfigureAwait(false) ? null : reader.GetInt64(2)));
+        }
+
+        return pending;
+    }
+
+    /// <inheritdoc />
     public async Task<long?> GetInitiatorCheckpointAsync(string jobId, int initiatorIndex, CancellationToken cancellationToken)
     {
         await using var command = _dataSource.CreateCommand($"SELECT position FROM {_t.Checkpoints} WHERE job_id = $1 AND initiator = $2");
