@@ -1,5 +1,6 @@
 using Loop.Jobs.Tasks;
 using Loop.Jobs.Telemetry;
+using Loop.Json;
 using Microsoft.Extensions.Logging;
 
 namespace Loop.Jobs.Initiators;
@@ -15,10 +16,10 @@ internal sealed class RunAtInitiator(ILogger logger) : IJobInitiator
 
     public IEnumerable<JobValidationError> Validate(InitiatorSpec initiator, JobSpec job, DateTimeOffset now)
     {
-        var node = TaskParams.Get(initiator.Params, "time");
+        var node = JsonParameters.Get(initiator.Params, "time");
         if (TaskParams.Time(node) is not { } time)
         {
-            yield return new JobValidationError("time", $"must be an RFC 3339 time (was {TaskParams.Describe(node)})");
+            yield return new JobValidationError("time", $"must be an RFC 3339 time (was {JsonParameters.Describe(node)})");
         }
         else if (time <= now)
         {
@@ -33,7 +34,7 @@ internal sealed class RunAtInitiator(ILogger logger) : IJobInitiator
             return null;
         }
 
-        var time = TaskParams.Time(TaskParams.Get(job.Initiators[initiatorIndex].Params, "time"))!.Value;
+        var time = TaskParams.Time(JsonParameters.Get(job.Initiators[initiatorIndex].Params, "time"))!.Value;
         return new FireTimer(runs.TimeProvider, time, (_, _) => null, async _ =>
         {
             try

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Loop.Jobs.Tasks;
+using Loop.Json;
 
 namespace Loop.Jobs;
 
@@ -59,7 +60,7 @@ internal static class JobSpecJson
     private static List<T> List<T>(JsonObject root, string name, List<JobValidationError> errors, Func<JsonObject, string, T> read)
     {
         var items = new List<T>();
-        switch (TaskParams.Get(root, name))
+        switch (JsonParameters.Get(root, name))
         {
             case null:
                 return items;
@@ -86,7 +87,7 @@ internal static class JobSpecJson
 
     private static JsonObject? Params(JsonObject item, string path, List<JobValidationError> errors)
     {
-        switch (TaskParams.Get(item, "params"))
+        switch (JsonParameters.Get(item, "params"))
         {
             case null:
                 return null;
@@ -100,7 +101,7 @@ internal static class JobSpecJson
 
     private static string? String(JsonObject item, string name, string path, List<JobValidationError> errors)
     {
-        var value = TaskParams.Get(item, name);
+        var value = JsonParameters.Get(item, name);
         if (value is null)
         {
             return null;
@@ -117,7 +118,7 @@ internal static class JobSpecJson
 
     private static int? Int(JsonObject item, string name, string path, List<JobValidationError> errors)
     {
-        var value = TaskParams.Get(item, name);
+        var value = JsonParameters.Get(item, name);
         if (value is null)
         {
             return null;

@@ -8,10 +8,8 @@ namespace Loop.Jobs.Tasks;
 /// <summary>Reading task parameters and inputs, tolerant of the ways specs write them (numbers as strings, names in any case).</summary>
 internal static class TaskParams
 {
-    public static JsonNode? Get(JsonObject parameters, string name) => JsonParameters.Get(parameters, name);
-
     public static string? String(JsonObject parameters, string name) =>
-        Get(parameters, name) is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
+        JsonParameters.Get(parameters, name) is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
 
     public static decimal? Number(JsonNode? node) => node switch
     {
@@ -44,6 +42,4 @@ internal static class TaskParams
             return JsonValue.Create(body);
         }
     }
-
-    public static string Describe(JsonNode? node) => JsonParameters.Describe(node);
 }

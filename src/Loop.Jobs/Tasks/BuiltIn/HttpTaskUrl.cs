@@ -1,3 +1,5 @@
+using Loop.Json;
+
 namespace Loop.Jobs.Tasks.BuiltIn;
 
 /// <summary>The URL parameter of the HTTP tasks: named after the method (<c>get</c>, <c>post</c>) as Chainlink's specs do, or <c>url</c>.</summary>
@@ -10,8 +12,8 @@ internal static class HttpTaskUrl
     {
         if (Of(task, methodName) is null)
         {
-            var given = TaskParams.Get(task.Params, methodName) ?? TaskParams.Get(task.Params, "url");
-            yield return new JobValidationError(methodName, $"must be an absolute http(s) URL (was {TaskParams.Describe(given)})");
+            var given = JsonParameters.Get(task.Params, methodName) ?? JsonParameters.Get(task.Params, "url");
+            yield return new JobValidationError(methodName, $"must be an absolute http(s) URL (was {JsonParameters.Describe(given)})");
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Loop.Json;
 
 namespace Loop.Jobs.Tasks.BuiltIn;
 
@@ -56,7 +57,7 @@ internal sealed class JsonParseTask : IJobTask
         return ValueTask.FromResult(TaskResult.Completed(node?.DeepClone()));
     }
 
-    private static List<string>? Path(JsonObject parameters) => TaskParams.Get(parameters, "path") switch
+    private static List<string>? Path(JsonObject parameters) => JsonParameters.Get(parameters, "path") switch
     {
         JsonArray keys when keys.Count > 0 && keys.All(k => k is JsonValue kv && kv.TryGetValue<string>(out _)) => [.. keys.Select(k => k!.GetValue<string>())],
         JsonValue dotted when dotted.TryGetValue<string>(out var s) && s.Length > 0 => [.. s.Split('.')],

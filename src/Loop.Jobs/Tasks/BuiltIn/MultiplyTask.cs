@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Loop.Json;
 
 namespace Loop.Jobs.Tasks.BuiltIn;
 
@@ -11,18 +12,18 @@ internal sealed class MultiplyTask : IJobTask
 
     public IEnumerable<JobValidationError> Validate(TaskSpec task)
     {
-        if (TaskParams.Number(TaskParams.Get(task.Params, "times")) is null)
+        if (TaskParams.Number(JsonParameters.Get(task.Params, "times")) is null)
         {
-            yield return new JobValidationError("times", $"must be a number (was {TaskParams.Describe(TaskParams.Get(task.Params, "times"))})");
+            yield return new JobValidationError("times", $"must be a number (was {JsonParameters.Describe(JsonParameters.Get(task.Params, "times"))})");
         }
     }
 
     public ValueTask<TaskResult> RunAsync(TaskContext context, CancellationToken cancellationToken)
     {
-        var times = TaskParams.Number(TaskParams.Get(context.Task.Params, "times"))!.Value;
+        var times = TaskParams.Number(JsonParameters.Get(context.Task.Params, "times"))!.Value;
         if (TaskParams.Number(context.Input) is not { } input)
         {
-            return ValueTask.FromResult(TaskResult.Errored($"multiply: the input is not a number (was {TaskParams.Describe(context.Input)})"));
+            return ValueTask.FromResult(TaskResult.Errored($"multiply: the input is not a number (was {JsonParameters.Describe(context.Input)})"));
         }
 
         try

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Loop.Json;
 
 namespace Loop.Jobs.Tasks.BuiltIn;
 
@@ -14,27 +15,27 @@ internal sealed class SleepTask : IJobTask
 
     public IEnumerable<JobValidationError> Validate(TaskSpec task)
     {
-        var until = TaskParams.Get(task.Params, "until");
-        var duration = TaskParams.Get(task.Params, "for");
+        var until = JsonParameters.Get(task.Params, "until");
+        var duration = JsonParameters.Get(task.Params, "for");
         if ((until is null) == (duration is null))
         {
             yield return new JobValidationError("until", "set exactly one of until (unix seconds or RFC 3339) and for (hh:mm:ss or seconds)");
         }
         else if (until is not null && Until(until) is null)
         {
-            yield return new JobValidationError("until", $"must be unix seconds or an RFC 3339 time (was {TaskParams.Describe(until)})");
+            yield return new JobValidationError("until", $"must be unix seconds or an RFC 3339 time (was {JsonParameters.Describe(until)})");
         }
         else if (duration is not null && For(duration) is null)
         {
-            yield return new JobValidationError("for", $"must be hh:mm:ss or seconds, not negative (was {TaskParams.Describe(duration)})");
+            yield return new JobValidationError("for", $"must be hh:mm:ss or seconds, not negative (was {JsonParameters.Describe(duration)})");
         }
     }
 
     public ValueTask<TaskResult> RunAsync(TaskContext context, CancellationToken cancellationToken)
     {
-        var until = TaskParams.Get(context.Task.Params, "until") is { } at
+        var until = JsonParameters.Get(context.Task.Params, "until") is { } at
             ? Until(at)!.Value
-            : context.TimeProvider.GetUtcNow() + For(TaskParams.Get(context.Task.Params, "for"))!.Value;
+            : context.TimeProvider.GetUtcNow() + For(JsonParameters.Get(context.Task.Params, "for"))!.Value;
         return ValueTask.FromResult(TaskResult.SleepUntil(until));
     }
 
