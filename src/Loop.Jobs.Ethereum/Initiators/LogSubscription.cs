@@ -130,10 +130,9 @@ internal sealed class LogSubscription : IAsyncDisposable
         var pending = new List<(string LogId, long Block, string Hash)>();
         foreach (var fire in await _runs.ListPendingFiresAsync(_job.Id, _index, cancellationToken).ConfigureAwait(false))
         {
-            var separator = fire.Key.LastIndexOf(':');
-            if (fire.CreationHeight is { } block && separator > 0)
+            if (fire.CreationHeight is { } block && ChainLog.BlockHashOf(fire.Key) is { } hash)
             {
-                pending.Add((fire.Key, block, fire.Key[..separator]));
+                pending.Add((fire.Key, block, hash));
             }
         }
 

@@ -13,4 +13,11 @@ public sealed record ChainLog(string Address, IReadOnlyList<string> Topics, stri
 {
     /// <summary>What identifies the log on the chain: its block hash and index (<c>0xabc…:3</c>).</summary>
     public string Id => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{BlockHash}:{LogIndex}");
+
+    /// <summary>The block hash in a log's <see cref="Id"/> (a run's fire key), or null when <paramref name="id"/> is not one.</summary>
+    internal static string? BlockHashOf(string id)
+    {
+        var separator = id.LastIndexOf(':');
+        return separator > 0 ? id[..separator] : null;
+    }
 }

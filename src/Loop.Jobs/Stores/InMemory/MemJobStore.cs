@@ -146,11 +146,17 @@ public sealed class MemJobStore : IJobStore
     {
         lock (_gate)
         {
-            IReadOnlyList<PendingFire> pending = [.. _fires
-                .Where(f => f.Key.JobId == jobId && f.Key.Initiator == initiatorIndex)
-                .Where(f => _runs.TryGetValue(f.Value.RunId, out var run) && run.Status is RunStatus.PendingConfirmations or RunStatus.PendingConnection)
-                .Select(f => new PendingFire(f.Key.Key, f.Value.RunId, _runs[f.Value.RunId].CreationHeight))];
-            return Task.FromResult(pending);
+            var pending = new List<PendingFire>();
+            foreach (var (fire, (_, runId)) in _fires)
+            {
+                if (fire.JobId == jobId && fire.Initiator == initiatorIndex
+                    && _runs.TryGetValue(runId, out var run) && run.Status is RunStatus.PendingConfirmations or RunStatus.PendingConnection)
+                {
+                    pending.Add(new PendingFire(fire.Key, runId, run.CreationHeight));
+                }
+            }
+
+            return Task.FromResult<IReadOnlyList<PendingFire>>(pending);
         }
     }
 
