@@ -9,8 +9,8 @@ namespace Loop.Plugins.Tests;
 
 public sealed class AddLoopPluginTests
 {
-    private static readonly HandshakeConfig Handshake = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
-    private static readonly string Plugin = BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin");
+    private static readonly HandshakeConfig Handshake = SamplePlugin.Handshake;
+    private static readonly string Plugin = SamplePlugin.Binary;
 
     /// <summary>A host builder with AddLoopPlugins on this class's port band, 32700-32759.</summary>
     private static HostApplicationBuilder Builder()

@@ -1,21 +1,20 @@
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Loop.Sample.V1;
-using Loop.Testing;
 
 namespace Loop.Plugins.Tests;
 
 /// <summary>Brokered sub-connections between the host and the real sample plugin, both directions.</summary>
 public sealed class BrokerTests
 {
-    private static readonly HandshakeConfig Handshake = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
+    private static readonly HandshakeConfig Handshake = SamplePlugin.Handshake;
 
     // One pool for the class: plugins started together never share a Prometheus port (see PluginServiceTests).
     private static readonly PortPool Ports = new(32_600, 32_689);
 
     private static Task<PluginClient> StartAsync(string id, bool autoMtls = false)
     {
-        var start = LoopCommands.RegisterLoop(new LoopRegistry(Ports), new CmdConfig(id, BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin")))();
+        var start = LoopCommands.RegisterLoop(new LoopRegistry(Ports), new CmdConfig(id, SamplePlugin.Binary))();
         return PluginClient.StartAsync(start, Handshake, new PluginClientOptions { AutoMtls = autoMtls });
     }
 

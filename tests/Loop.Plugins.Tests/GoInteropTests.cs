@@ -8,7 +8,7 @@ namespace Loop.Plugins.Tests;
 /// <summary>Both directions against real hashicorp/go-plugin 1.0.1 binaries built from source by the test run.</summary>
 public sealed class GoInteropTests
 {
-    private static readonly HandshakeConfig Handshake = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
+    private static readonly HandshakeConfig Handshake = SamplePlugin.Handshake;
 
     [Theory]
     [InlineData(false)]
@@ -69,7 +69,7 @@ public sealed class GoInteropTests
     public async Task A_go_host_runs_a_dotnet_plugin(bool autoMtls, string network)
     {
         var (_, goHost) = await GoToolchain.BuildOnceAsync();
-        var dotnetPlugin = BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin");
+        var dotnetPlugin = SamplePlugin.Binary;
         var start = new ProcessStartInfo(goHost) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(dotnetPlugin);
         if (network == "tcp")

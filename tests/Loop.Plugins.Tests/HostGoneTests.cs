@@ -8,7 +8,7 @@ namespace Loop.Plugins.Tests;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class HostGoneTests : IDisposable
 {
-    private static readonly string Plugin = BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin");
+    private static readonly string Plugin = SamplePlugin.Binary;
     private readonly MarkedFolder _scratch = new("loop-host-gone");
 
     public void Dispose() => _scratch.Dispose();

@@ -11,7 +11,7 @@ namespace Loop.Plugins.Tests;
 /// <summary>The host's own /metrics as the README shows it: OpenTelemetry's Prometheus exporter and AddLoopInstrumentation().</summary>
 public sealed class InstrumentationTests
 {
-    private static readonly HandshakeConfig Handshake = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
+    private static readonly HandshakeConfig Handshake = SamplePlugin.Handshake;
 
     [Fact]
     public async Task AddLoopInstrumentation_exports_the_plugin_instruments_under_the_suite_scheme()
@@ -21,7 +21,7 @@ public sealed class InstrumentationTests
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
         builder.Services.AddLoopPlugins(o => { o.FirstPort = 26_540; o.LastPort = 26_549; });
-        builder.Services.AddLoopPlugin(new CmdConfig("measured", BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin")), Handshake, o => o.HealthTimeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddLoopPlugin(new CmdConfig("measured", SamplePlugin.Binary), Handshake, o => o.HealthTimeout = TimeSpan.FromSeconds(10));
         builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddLoopInstrumentation().AddPrometheusExporter());
         await using var app = builder.Build();
         app.MapPrometheusScrapingEndpoint();

@@ -11,8 +11,8 @@ namespace Loop.Plugins.Tests;
 /// <summary>Every plugin options type bound from configuration or set in code: bad values fail the start, all named by where they were set.</summary>
 public sealed class OptionsValidationTests
 {
-    private static readonly HandshakeConfig Handshake = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
-    private static readonly string Plugin = BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin");
+    private static readonly HandshakeConfig Handshake = SamplePlugin.Handshake;
+    private static readonly string Plugin = SamplePlugin.Binary;
 
     private static HostApplicationBuilder Builder(Dictionary<string, string?> settings)
     {

@@ -14,8 +14,8 @@ namespace Loop.Plugins.Tests;
 /// </summary>
 public sealed class PluginGrpcServerTests
 {
-    private static readonly HandshakeConfig Handshake = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
-    private static readonly string Plugin = BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin");
+    private static readonly HandshakeConfig Handshake = SamplePlugin.Handshake;
+    private static readonly string Plugin = SamplePlugin.Binary;
     private static readonly PortPool Ports = new(31_500, 31_999);
 
     private static readonly Method<EchoRequest, EchoReply> Missing = new(

@@ -8,8 +8,8 @@ namespace Loop.Plugins.Tests;
 /// <summary>The host client against the real sample plugin, as a child process over a Unix socket.</summary>
 public sealed class PluginProcessTests
 {
-    private static readonly HandshakeConfig Handshake = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
-    private static readonly string Plugin = BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin");
+    private static readonly HandshakeConfig Handshake = SamplePlugin.Handshake;
+    private static readonly string Plugin = SamplePlugin.Binary;
 
     // One pool for the class: plugins started together never share a Prometheus port (see PluginServiceTests).
     private static readonly PortPool Ports = new(30_000, 31_499);

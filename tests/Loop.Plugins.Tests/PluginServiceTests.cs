@@ -12,8 +12,8 @@ namespace Loop.Plugins.Tests;
 /// <summary>Supervision of the real sample plugin: relaunch after a crash or a hang, readiness, stop.</summary>
 public sealed class PluginServiceTests
 {
-    private static readonly HandshakeConfig Handshake = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
-    private static readonly string Plugin = BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin");
+    private static readonly HandshakeConfig Handshake = SamplePlugin.Handshake;
+    private static readonly string Plugin = SamplePlugin.Binary;
     private static readonly PortPool Ports = new(31_500, 32_599); // BrokerTests has 32600-32689
     private readonly FakeTimeProvider _time = new();
 

@@ -15,8 +15,8 @@ public sealed class SupervisionUnderLoadTests : IDisposable
 {
     private const int Plugins = 4;
     private const int Ticks = 6;
-    private static readonly HandshakeConfig Handshake = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
-    private static readonly string Plugin = BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin");
+    private static readonly HandshakeConfig Handshake = SamplePlugin.Handshake;
+    private static readonly string Plugin = SamplePlugin.Binary;
     private readonly MarkedFolder _folder = new("loop-load");
     private readonly FakeTimeProvider _time = new();
 

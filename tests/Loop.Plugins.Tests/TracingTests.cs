@@ -16,7 +16,7 @@ namespace Loop.Plugins.Tests;
 /// <summary>A plugin started with CL_TRACING_* exports spans to the collector target it was given.</summary>
 public sealed class TracingTests
 {
-    private static readonly HandshakeConfig Handshake = new("LOOP_SAMPLE_PLUGIN", "a3d5e9c1-loop-sample", [1]);
+    private static readonly HandshakeConfig Handshake = SamplePlugin.Handshake;
 
     [Fact]
     public async Task Spans_of_plugin_calls_reach_the_collector_with_the_configured_attributes()
@@ -40,7 +40,7 @@ public sealed class TracingTests
             Attributes = new Dictionary<string, string> { ["deployment"] = "loop-test-42" },
         };
         var registry = new LoopRegistry(new PortPool(32_690, 32_699), tracing);
-        var start = LoopCommands.RegisterLoop(registry, new CmdConfig("traced", BuiltProgram.Path("samples/Loop.SamplePlugin", "Loop.SamplePlugin")))();
+        var start = LoopCommands.RegisterLoop(registry, new CmdConfig("traced", SamplePlugin.Binary))();
         var client = await PluginClient.StartAsync(start, Handshake);
         await new Echo.EchoClient(client.Channel).SayAsync(new EchoRequest { Text = "trace me" });
 
