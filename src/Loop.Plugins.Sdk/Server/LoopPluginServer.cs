@@ -82,20 +82,40 @@ public static class LoopPluginServer
         }
 
         // Plain loops: LINQ over int is generic code over a value type that a framework-dependent ReadyToRun start
-        // JIT-compiles (7.8 ms of it); a host lists a handful of versions.
-        var host = (hostVersions ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        // JIT-compiles (7.8 ms of it); a host lists a handful of versions. A version that does not parse matches none.
+        var offered = (hostVersions ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var host = new int[offered.Length];
+        for (var i = 0; i < offered.Length; i++)
+        {
+            host[i] = int.TryParse(offered[i], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1;
+        }
+
         int? common = null;
         var lowest = int.MaxValue;
         for (var i = 0; i < plugin.Count; i++)
         {
             var version = plugin[i];
             lowest = Math.Min(lowest, version);
-            if (version > (common ?? int.MinValue) && Array.Exists(host, v => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n == version))
+            if (version > (common ?? int.MinValue) && Offers(host, version))
             {
                 common = version;
             }
         }
 
         return common ?? lowest;
+
+        // Not Array.IndexOf: its vectorised generic path is code a ReadyToRun start may JIT-compile.
+        static bool Offers(int[] host, int version)
+        {
+            foreach (var offered in host)
+            {
+                if (offered == version)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
     }
 }
