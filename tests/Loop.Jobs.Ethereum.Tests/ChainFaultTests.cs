@@ -211,11 +211,18 @@ public sealed class ChainFaultTests(SharedPostgres postgres)
         var host = await ChainHost.StartAsync(node.Url, configure: o => o.RequestTimeout = TimeSpan.FromMilliseconds(300));
         try
         {
-            await host.Jobs.AddJobAsync(new JobSpec { Initiators = [new InitiatorSpec("ethlog", new JsonObject { ["address"] = "0x" + new string('1', 40) })], Tasks = [new TaskSpec("noop")] });
+            var job = await host.Jobs.AddJobAsync(new JobSpec { Initiators = [new InitiatorSpec("ethlog", new JsonObject { ["address"] = "0x" + new string('1', 40) })], Tasks = [new TaskSpec("noop")], MinConfirmations = 3 });
+
+            // A run waiting for its log's confirmations: each resubscription asks this node for the log's block first.
+            var waiting = new JobRun { Id = Guid.NewGuid(), JobId = job.Id, InitiatorType = "ethlog", CreatedAt = TimeProvider.System.GetUtcNow(), Status = RunStatus.PendingConfirmations, CreationHeight = 5, WaitForHeight = 7 };
+            (await host.Store.CreateRunAsync(waiting, new InitiatorFire(0, "0x" + new string('a', 64) + ":0", waiting.CreatedAt), default)).Should().BeTrue();
             await Eventually.WaitAsync(async () => (await host.HealthAsync()).Entries["HeadTracker"].Description?.Contains(reason) == true, $"the health check says '{reason}'");
             await Eventually.WaitAsync(() => node.Connections >= 3, "the tracker and subscription keep trying");
             host.Heads.Connected.Should().BeFalse();
             await Eventually.WaitAsync(() => host.Logs.GetSnapshot().Any(r => r.Id.Id == 701 && r.Message.Contains(reason)), "the subscription names the fault");
+            var seen = node.Connections;
+            await Eventually.WaitAsync(() => node.Connections >= seen + 2, "the subscription tries again, re-checking the waiting run's block");
+            (await host.Store.GetRunAsync(waiting.Id, default))!.Status.Should().Be(RunStatus.PendingConfirmations, "a node that hangs or lies cancels no run");
         }
         finally
         {
