@@ -205,13 +205,18 @@ public sealed class PluginProcessTests
 
         var registry = Registry();
         var start = LoopCommands.RegisterLoop(registry, new CmdConfig("aot", binary))();
-        await using var client = await PluginClient.StartAsync(start, Handshake);
+        var marker = "aot-" + Guid.NewGuid().ToString("N");
+        start.Environment["LOOP_TEST_MARKER"] = marker;
+        await using (var client = await PluginClient.StartAsync(start, Handshake))
+        {
+            (await client.PingAsync(TimeSpan.FromSeconds(5))).Should().BeTrue();
+            (await new Echo.EchoClient(client.Channel).SayAsync(new EchoRequest { Text = "native" })).Text.Should().Be("native");
+            registry.TryGet("aot", out var loop).Should().BeTrue();
+            using var http = new HttpClient();
+            (await http.GetStringAsync($"http://127.0.0.1:{loop!.EnvConfig.PrometheusPort}/metrics")).Should().Contain("super_great_counter");
+        }
 
-        (await client.PingAsync(TimeSpan.FromSeconds(5))).Should().BeTrue();
-        (await new Echo.EchoClient(client.Channel).SayAsync(new EchoRequest { Text = "native" })).Text.Should().Be("native");
-        registry.TryGet("aot", out var loop).Should().BeTrue();
-        using var http = new HttpClient();
-        (await http.GetStringAsync($"http://127.0.0.1:{loop!.EnvConfig.PrometheusPort}/metrics")).Should().Contain("super_great_counter");
+        ProcessLeaks.AssertNone(marker);
     }
 
     /// <summary>ELF <c>e_type</c> of a fixed-address executable (<c>ET_EXEC</c>).</summary>
