@@ -15,6 +15,13 @@ namespace Loop.DurableEmitter.Coalescing;
 /// callers leads (or the batch fills first); callers that do not come back are waited for at most
 /// <see cref="ReturnWait"/>, after which the next <see cref="BatchesWithoutWaitAfterTimeout"/> batches do not wait.
 /// <para>
+/// While a flush runs, another starts only for a whole batch: fewer items wait for the running flush to end, whose
+/// end leads them. Started at once, each of them led a commit of one or two rows beside it, so several small commits
+/// raced for the same WAL flushes (measured, 16 callers and 4 flushes allowed: 11.8k emits/s against 14.3k for one
+/// flush at a time; with this rule 13.7k against 14.1k; 64 callers 21.2k against 18.5k). Several flushes still run
+/// when more than a batch waits, as under a burst, or where each commit waits on a remote server.
+/// </para>
+/// <para>
 /// The wait's state (callers expected, whether its timer is set, batches left without a wait) changes under one lock,
 /// held for a few instructions: with separate atomics a returning caller could disarm the timer just after a flush
 /// ending on another thread had armed it, leaving "armed" set with no timer to fire, and queued items with nobody to
@@ -285,6 +292,13 @@ internal sealed class CallerLedBatcher<T>
         var flushes = Volatile.Read(ref _flushes);
         while (flushes < _maxFlushes)
         {
+            // A second flush starts only for a whole batch: less waits for the running one to end (its end leads what is
+            // queued), so that queued items make one commit instead of several small ones racing for the same WAL flush.
+            if (flushes > 0 && _queue.Count < _batchSize)
+            {
+                return false;
+            }
+
             var seen = Interlocked.CompareExchange(ref _flushes, flushes + 1, flushes);
             if (seen == flushes)
             {

@@ -135,9 +135,9 @@ public sealed class DurableEmitterOptions
     public TimeSpan InsertBatchFlushInterval { get; set; } = DefaultInsertBatchFlushInterval;
 
     /// <summary>
-    /// How many coalesced inserts run at once. Default 4, which overlaps commits when each one waits on a remote server
-    /// or a slow disk. With PostgreSQL on the same 2-core machine, 4 measured level with 1 and 2 since inserts are
-    /// group commits (see docs/benchmarks.md).
+    /// The most coalesced inserts that run at once. While one runs, another starts only when a whole batch
+    /// (<see cref="InsertBatchSize"/>) is queued, so that waiting emits share one commit; several run under bursts, or
+    /// where each commit waits on a remote server or a slow disk (see docs/benchmarks.md).
     /// </summary>
     /// <value>Default <see cref="DefaultInsertBatchWorkers"/>.</value>
     [Positive]

@@ -40,7 +40,7 @@ public sealed class CallerLedBatcherTests
         var batches = new ConcurrentQueue<int[]>();
         var running = 0;
         var mostAtOnce = 0;
-        var batcher = new CallerLedBatcher<int>(100, TimeSpan.Zero, 2, _time, _time, async (batch, _) =>
+        var batcher = new CallerLedBatcher<int>(10, TimeSpan.Zero, 2, _time, _time, async (batch, _) =>
         {
             var now = Interlocked.Increment(ref running);
             InterlockedMax(ref mostAtOnce, now);
@@ -53,14 +53,26 @@ public sealed class CallerLedBatcherTests
             Interlocked.Decrement(ref running);
         }, _ => { });
 
-        // Two flushes may run: the first two items each lead one and hold it.
+        // The first item leads a flush and holds it.
         var first = batcher.AddAsync(0).AsTask();
-        var second = batcher.AddAsync(1).AsTask();
         first.IsCompleted.Should().BeFalse();
+
+        // A second flush may run, but only for a whole batch: fewer items wait for the running flush.
+        for (var i = 1; i < 10; i++)
+        {
+            batcher.AddAsync(i).IsCompletedSuccessfully.Should().BeTrue("item {0} waits for the running flush", i);
+        }
+
+        batches.Should().ContainSingle("no second flush starts for less than a whole batch");
+
+        // The tenth queued item makes a whole batch: its caller leads the second flush, with all ten.
+        var second = batcher.AddAsync(10).AsTask();
         second.IsCompleted.Should().BeFalse();
+        batches.Should().HaveCount(2);
+        batches.Last().Should().Equal(Enumerable.Range(1, 10));
 
         // Later items find no free flush: they are queued and their adds return at once.
-        for (var i = 2; i < 50; i++)
+        for (var i = 11; i < 50; i++)
         {
             batcher.AddAsync(i).IsCompletedSuccessfully.Should().BeTrue("item {0} waits for the next flush", i);
         }
@@ -68,7 +80,7 @@ public sealed class CallerLedBatcherTests
         release.SetResult();
         await Task.WhenAll(first, second).WaitAsync(Deadline);
 
-        // The callers of the two flushed items do not come back: the queued items wait for them until the clock moves.
+        // The callers of the two flushed batches do not come back: the queued items wait for them until the clock moves.
         _time.Advance(CallerLedBatcher<int>.ReturnWait);
         await Eventually.WaitAsync(() => batches.Sum(b => b.Length) == 50, "all 50 items flushed", Deadline);
 
