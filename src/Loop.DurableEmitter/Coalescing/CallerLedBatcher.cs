@@ -19,7 +19,9 @@ namespace Loop.DurableEmitter.Coalescing;
 /// end leads them. Started at once, each of them led a commit of one or two rows beside it, so several small commits
 /// raced for the same WAL flushes (measured, 16 callers and 4 flushes allowed: 11.8k emits/s against 14.3k for one
 /// flush at a time; with this rule 13.7k against 14.1k; 64 callers 21.2k against 18.5k). Several flushes still run
-/// when more than a batch waits, as under a burst, or where each commit waits on a remote server.
+/// when more than a batch waits, as under a burst, or where each commit waits on a remote server. An insert that hangs
+/// (a lock, a lost connection) so holds the emits queued behind it until it ends, at most the emitter's publish
+/// timeout, instead of each of them taking a connection into the same wait.
 /// </para>
 /// <para>
 /// The wait's state (callers expected, whether its timer is set, batches left without a wait) changes under one lock,
