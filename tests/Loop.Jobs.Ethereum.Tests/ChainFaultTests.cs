@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Loop.Jobs.Stores.Postgres;
 using Loop.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Time.Testing;
 
@@ -202,6 +203,54 @@ public sealed class ChainFaultTests(SharedPostgres postgres)
         (await second.Store.GetRunAsync(run.Id, default))!.Status.Should().Be(RunStatus.Cancelled, "a run cancelled for its log stays cancelled as confirmations come");
     }
 
+    /// <summary>
+    /// As above, but the new chain is already past the run's confirmations when a host starts, and the node is slow to
+    /// say which block now stands at the log's height: the runner must not resume the run on the first head, before the
+    /// log initiator has looked at the log's block. It used to, and ran the job for a log that no longer exists.
+    /// </summary>
+    [Fact]
+    public async Task A_run_whose_confirmations_a_replacing_chain_already_reached_waits_for_its_log_to_be_checked_and_is_cancelled()
+    {
+        await using var chain = await Ganache.StartAsync();
+        var contract = await LogContract.DeployAsync(chain);
+        var prefix = PostgresFixture.UniqueTable();
+        JobSpec job;
+        JobSpec barrier;
+        JobRun run;
+        Nethereum.RPC.Eth.DTOs.TransactionReceipt log;
+        var snapshot = string.Empty;
+        await using (var first = await ChainHost.StartAsync(chain.WebSocketUrl, postgres.Fixture, prefix))
+        {
+            (job, barrier) = await ConfirmingJobAsync(first, contract);
+            snapshot = await chain.SnapshotAsync();
+            log = await contract.EmitAsync(LogContract.Topic(1), LogContract.Topic(1), [1]);
+            run = (await first.WaitForRunsAsync(job.Id, 1, r => r.Status == RunStatus.PendingConfirmations))[0];
+        }
+
+        // While no host runs, the log's block is replaced and the new chain mines past the run's confirmations.
+        await chain.RevertAsync(snapshot);
+        var top = await chain.MineAsync(4);
+        top.Should().BeGreaterThanOrEqualTo(run.WaitForHeight!.Value);
+
+        var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var second = await ChainHost.StartAsync(
+            chain.WebSocketUrl,
+            postgres.Fixture,
+            prefix,
+            services: s => s.AddSingleton<ILogSource>(sp => new LateBlockHashes(sp.GetRequiredService<EthereumChain>(), answer.Task)));
+
+        // The head is past the confirmations and the runner has dispatched since (another job's run finished).
+        await second.WaitForHeadAsync(top);
+        await BarrierAsync(second, barrier);
+        (await second.Store.GetRunAsync(run.Id, default))!.Status.Should().Be(RunStatus.PendingConfirmations, "the run's log has not been checked yet");
+
+        answer.SetResult();
+        var cancelled = await second.WaitForStatusAsync(run.Id, RunStatus.Cancelled);
+        cancelled.Error.Should().Contain($"{log.BlockHash.ToLowerInvariant()}:0").And.Contain("reorganisation");
+        await BarrierAsync(second, barrier);
+        (await second.Store.GetRunAsync(run.Id, default))!.Status.Should().Be(RunStatus.Cancelled);
+    }
+
     [Theory]
     [InlineData("silent", "had no answer within")]
     [InlineData("garbage", "not a JSON-RPC object")]
@@ -243,6 +292,23 @@ public sealed class ChainFaultTests(SharedPostgres postgres)
 
     private static Task Subscribed(ChainHost host, JobSpec job) =>
         Eventually.WaitAsync(async () => await host.Store.GetInitiatorCheckpointAsync(job.Id, 0, default) is not null, $"job {job.Id} subscribed");
+
+    /// <summary>The chain, whose answers about block hashes come only once <paramref name="answer"/> completes (a slow node).</summary>
+    private sealed class LateBlockHashes(EthereumChain chain, Task answer) : ILogSource
+    {
+        public string Description => chain.Description;
+
+        public Task<long> GetBlockNumberAsync(CancellationToken cancellationToken) => chain.GetBlockNumberAsync(cancellationToken);
+
+        public async Task<IReadOnlyDictionary<long, string>> GetBlockHashesAsync(IReadOnlyCollection<long> numbers, CancellationToken cancellationToken)
+        {
+            await answer.WaitAsync(cancellationToken);
+            return await chain.GetBlockHashesAsync(numbers, cancellationToken);
+        }
+
+        public IAsyncEnumerable<LogBatch> WatchLogsAsync(LogFilter filter, long fromBlock, CancellationToken cancellationToken) =>
+            chain.WatchLogsAsync(filter, fromBlock, cancellationToken);
+    }
 
     // A run of another job, started and finished after the head arrived: the runner has dispatched since.
     private static async Task BarrierAsync(ChainHost host, JobSpec barrier) =>

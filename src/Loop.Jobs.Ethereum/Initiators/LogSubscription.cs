@@ -28,6 +28,10 @@ internal sealed class LogSubscription : IAsyncDisposable
     private readonly string _type;
     private Task _loop = Task.CompletedTask;
 
+    // Confirmations in this host wait while this initiator has not checked its waiting runs' logs against the chain (at
+    // start, and after a lost connection): see IRunStarter.HoldConfirmations.
+    private IDisposable? _hold;
+
     public LogSubscription(JobSpec job, int index, LogFilter filter, Func<ChainLog, (JsonNode? Input, string? Refusal)> input, ILogSource source, IRunStarter runs, EthereumChainOptions options, EthereumMetrics metrics, ILogger logger)
     {
         _job = job;
@@ -43,12 +47,18 @@ internal sealed class LogSubscription : IAsyncDisposable
         _outage = new OutageTracker(runs.TimeProvider, TimeSpan.FromMinutes(1));
     }
 
-    public void Start() => _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+    public void Start()
+    {
+        // Taken before the loop runs, so that the host's first dispatch already sees it.
+        _hold = _runs.HoldConfirmations();
+        _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+    }
 
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
+        _hold?.Dispose();
         _stopping.Dispose();
     }
 
@@ -62,6 +72,8 @@ internal sealed class LogSubscription : IAsyncDisposable
             {
                 processed ??= await StartingBlockAsync(stopping).ConfigureAwait(false);
                 await RecheckPendingAsync(stopping).ConfigureAwait(false);
+                _hold?.Dispose();
+                _hold = null;
                 EthereumLog.Subscribed(_logger, _job.Id, _type, processed.Value + 1, _source.Description);
                 await foreach (var batch in _source.WatchLogsAsync(_filter, processed.Value + 1, stopping).ConfigureAwait(false))
                 {
@@ -195,6 +207,8 @@ internal sealed class LogSubscription : IAsyncDisposable
 
     private void Lost(string error, long? processed)
     {
+        // While no watch runs, the chain may replace the blocks of waiting runs' logs again.
+        _hold ??= _runs.HoldConfirmations();
         switch (_outage.Fail(error))
         {
             case OutageStep.Started:

@@ -36,6 +36,7 @@ public sealed class JobService : LoopService, IJobService
     private readonly JobRunner _runner;
     private readonly SpecCache<StoredBridge> _bridges;
     private readonly RunStarter _starter;
+    private readonly ConfirmationHolds _holds = new();
     private readonly SleeperTask _reaper;
     private readonly SleeperTask _sync;
     private readonly SemaphoreSlim _subscriptionsGate = new(1, 1);
@@ -94,8 +95,8 @@ public sealed class JobService : LoopService, IJobService
         // Bridge names are lower case; task types name them in any case.
         _bridges = new SpecCache<StoredBridge>((name, ct) => store.GetBridgeAsync(name.ToLowerInvariant(), ct), StringComparer.OrdinalIgnoreCase);
         _jobs = new SpecCache<JobSpec>(store.GetJobAsync, StringComparer.Ordinal);
-        _executor = new RunExecutor(_bridges, _writer, _tasks, http, heads, options, _clock, _metrics, _logger);
-        _runner = new JobRunner(store, _jobs, _executor, heads, options, HostId, _clock, _metrics, _logger);
+        _executor = new RunExecutor(_bridges, _writer, _tasks, http, heads, _holds, options, _clock, _metrics, _logger);
+        _runner = new JobRunner(store, _jobs, _executor, heads, _holds, options, HostId, _clock, _metrics, _logger);
         _starter = new RunStarter(this);
         _configuredBridges = [.. bridges ?? []];
         _reaper = new SleeperTask("Loop.Jobs.Reaper", new RunReaper(store, options, _clock, _logger).ReapAsync, options.ReaperInterval, _clock, _logger);
@@ -277,10 +278,16 @@ public sealed class JobService : LoopService, IJobService
 
         var jobs = await _store.ListActiveJobsAsync(cancellationToken).ConfigureAwait(false);
         _headRegistration = _heads?.Register(_runner);
-        _runner.Start();
-        foreach (var job in jobs)
+
+        // Event initiators take their confirmation holds as they start; until all have started, this one stands in for
+        // them, so that the runner's first dispatches resume no run on a head before its event was checked.
+        using (_holds.Hold())
         {
-            await StartInitiatorsAsync(job, cancellationToken).ConfigureAwait(false);
+            _runner.Start();
+            foreach (var job in jobs)
+            {
+                await StartInitiatorsAsync(job, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         _reaper.Start();
@@ -556,5 +563,7 @@ public sealed class JobService : LoopService, IJobService
 
         public Task SaveCheckpointAsync(string jobId, int initiatorIndex, long position, CancellationToken cancellationToken) =>
             service._store.SaveInitiatorCheckpointAsync(jobId, initiatorIndex, position, cancellationToken);
+
+        public IDisposable HoldConfirmations() => service._holds.Hold();
     }
 }

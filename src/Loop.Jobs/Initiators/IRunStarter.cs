@@ -33,4 +33,13 @@ public interface IRunStarter
 
     /// <summary>Records the position an event initiator processed (kept only when later than the one held).</summary>
     Task SaveCheckpointAsync(string jobId, int initiatorIndex, long position, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Holds confirmations in this host until the result is disposed: no run waiting for confirmations is resumed, and
+    /// a run that needs confirmations waits as if the head tracker were not connected. An event initiator holds them
+    /// from its start (and from a lost connection) until it has checked the events behind its waiting runs
+    /// (<see cref="ListPendingFiresAsync"/>), so that a head reached on a chain that replaced an event's block resumes
+    /// no run of that event before <see cref="CancelFiredRunAsync"/> could cancel it.
+    /// </summary>
+    IDisposable HoldConfirmations();
 }

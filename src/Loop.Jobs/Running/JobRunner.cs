@@ -18,6 +18,7 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
     private readonly IJobStore _store;
     private readonly RunExecutor _executor;
     private readonly IHeadTracker? _heads;
+    private readonly ConfirmationHolds _holds;
     private readonly LoopJobsOptions _options;
     private readonly string _hostId;
     private readonly TimeProvider _clock;
@@ -32,13 +33,16 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
     private ITimer? _wakeTimer;
     private DateTimeOffset? _wakeAt;
     private long _lastCount;
+    private int _holdsReleased;
 
-    public JobRunner(IJobStore store, SpecCache<JobSpec> jobs, RunExecutor executor, IHeadTracker? heads, LoopJobsOptions options, string hostId, TimeProvider clock, JobsMetrics metrics, ILogger logger)
+    public JobRunner(IJobStore store, SpecCache<JobSpec> jobs, RunExecutor executor, IHeadTracker? heads, ConfirmationHolds holds, LoopJobsOptions options, string hostId, TimeProvider clock, JobsMetrics metrics, ILogger logger)
     {
         _store = store;
         _jobs = jobs;
         _executor = executor;
         _heads = heads;
+        _holds = holds;
+        holds.Released = OnHoldsReleased;
         _options = options;
         _hostId = hostId;
         _clock = clock;
@@ -67,6 +71,16 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
     public Task ConnectAsync(Head? head, CancellationToken cancellationToken) => ResumeConnectingAsync(cancellationToken);
 
     public Task DisconnectAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// The last confirmation hold is gone: runs parked meanwhile as waiting for a connection are resumed (when the head
+    /// tracker is connected), and runs whose confirmations the head reached are claimed, at the next dispatch.
+    /// </summary>
+    private void OnHoldsReleased()
+    {
+        Volatile.Write(ref _holdsReleased, 1);
+        _dispatch.WakeUp();
+    }
 
     public Task OnNewHeadAsync(Head head, CancellationToken cancellationToken)
     {
@@ -105,12 +119,21 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
         IReadOnlyList<JobRun> claimed = [];
         try
         {
+            if (Interlocked.Exchange(ref _holdsReleased, 0) == 1 && _heads?.Connected == true)
+            {
+                await ResumeConnectingAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             if (free > 0)
             {
                 var now = _clock.GetUtcNow();
+
+                // While an event initiator has still to check its waiting runs' events, no head resumes a run waiting for
+                // confirmations.
+                var height = _holds.Held ? null : _heads?.Head?.Number;
                 // Runs due within the fire lead are taken now and started by a local timer at their wake time, so that no
                 // store round trip stands between a cron occurrence and its first task.
-                claimed = await _store.ClaimRunsAsync(_hostId, now, now + Initiators.FireTimer.Lead, now + _options.RunLease, _heads?.Head?.Number, free, _options.RunsPerJobClaim, cancellationToken).ConfigureAwait(false);
+                claimed = await _store.ClaimRunsAsync(_hostId, now, now + Initiators.FireTimer.Lead, now + _options.RunLease, height, free, _options.RunsPerJobClaim, cancellationToken).ConfigureAwait(false);
             }
 
             foreach (var runs in claimed.GroupBy(r => r.JobId))

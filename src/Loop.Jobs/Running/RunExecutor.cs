@@ -17,6 +17,7 @@ internal sealed class RunExecutor(
     TypeRegistry<IJobTask> tasks,
     JobsHttp http,
     IHeadTracker? heads,
+    ConfirmationHolds holds,
     LoopJobsOptions options,
     TimeProvider clock,
     JobsMetrics metrics,
@@ -80,7 +81,8 @@ internal sealed class RunExecutor(
             var needed = Math.Max(job.MinConfirmations, Math.Max(spec.Confirmations ?? 0, bridge?.Confirmations ?? 0));
             if (needed > 0)
             {
-                var head = heads?.Connected == true ? heads.Head : null;
+                // A head does not count while an event initiator has still to check its waiting runs' events.
+                var head = heads?.Connected == true && !holds.Held ? heads.Head : null;
                 if (head is null)
                 {
                     await ParkAsync(run, RunStatus.PendingConnection).ConfigureAwait(false);

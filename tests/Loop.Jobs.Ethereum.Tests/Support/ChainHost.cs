@@ -28,8 +28,11 @@ public sealed class ChainHost : IAsyncDisposable
 
     public FakeLogCollector Logs { get; }
 
-    /// <summary>Starts a host on <paramref name="url"/>, keeping jobs in PostgreSQL (<paramref name="postgres"/> and a table prefix) or memory.</summary>
-    public static async Task<ChainHost> StartAsync(Uri url, PostgresFixture? postgres = null, string? prefix = null, TimeProvider? clock = null, Action<EthereumChainOptions>? configure = null)
+    /// <summary>
+    /// Starts a host on <paramref name="url"/>, keeping jobs in PostgreSQL (<paramref name="postgres"/> and a table
+    /// prefix) or memory; <paramref name="services"/> adds or replaces services after the host's own.
+    /// </summary>
+    public static async Task<ChainHost> StartAsync(Uri url, PostgresFixture? postgres = null, string? prefix = null, TimeProvider? clock = null, Action<EthereumChainOptions>? configure = null, Action<IServiceCollection>? services = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var logs = new FakeLogCollector();
@@ -56,6 +59,7 @@ public sealed class ChainHost : IAsyncDisposable
             o.MaxReconnectDelay = TimeSpan.FromMilliseconds(200);
             configure?.Invoke(o);
         });
+        services?.Invoke(builder.Services);
         var host = builder.Build();
         await host.StartAsync();
         return new ChainHost(host, logs);

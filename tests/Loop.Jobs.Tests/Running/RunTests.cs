@@ -124,6 +124,39 @@ public sealed class RunTests(SharedPostgres postgres)
         await jobs.WaitForStatusAsync(run.Id, RunStatus.Completed);
     }
 
+    /// <summary>
+    /// An event initiator holds confirmations until it has checked its waiting runs' events: meanwhile a head past a
+    /// run's confirmations resumes nothing, and a new run needing confirmations waits as if disconnected; both go on when
+    /// the hold is released.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task While_an_initiator_holds_confirmations_no_head_resumes_a_run_and_the_release_resumes_them(string kind)
+    {
+        var heads = new ManualHeadTracker(connected: true, new Head(100, "0x64"));
+        var initiator = new HoldingInitiator();
+        await using var jobs = await JobsHarness.StartAsync(await TestStores.CreateAsync(kind, postgres.Fixture), heads: heads, initiators: [initiator]);
+        var confirming = await jobs.Service.AddJobAsync(new JobSpec { Initiators = [InitiatorSpec.Web(), new InitiatorSpec("holding")], Tasks = [new TaskSpec("noop")], MinConfirmations = 3 });
+        var later = await jobs.Service.AddJobAsync(new JobSpec { Initiators = [InitiatorSpec.Web()], Tasks = [new TaskSpec("noop")], MinConfirmations = 1 });
+        var barrier = await jobs.Service.AddJobAsync(new JobSpec { Initiators = [InitiatorSpec.Web()], Tasks = [new TaskSpec("noop")] });
+        var waiting = await jobs.WaitForStatusAsync((await jobs.Service.TriggerRunAsync(confirming.Id)).Id, RunStatus.PendingConfirmations);
+
+        var hold = initiator.Runs!.HoldConfirmations();
+        await heads.SetHeadAsync(new Head(103, "0x67"));
+        var parked = await jobs.WaitForStatusAsync((await jobs.Service.TriggerRunAsync(later.Id)).Id, RunStatus.PendingConnection);
+        await jobs.WaitForStatusAsync((await jobs.Service.TriggerRunAsync(barrier.Id)).Id, RunStatus.Completed);
+        (await jobs.Store.GetRunAsync(waiting.Id, default))!.Status.Should().Be(RunStatus.PendingConfirmations, "the head reached the confirmations while held");
+
+        // Released (a second dispose is a no-op): the head counts again. The parked run was created at 103 and needs one
+        // confirmation more.
+        hold.Dispose();
+        hold.Dispose();
+        await jobs.WaitForStatusAsync(waiting.Id, RunStatus.Completed);
+        (await jobs.WaitForStatusAsync(parked.Id, RunStatus.PendingConfirmations)).WaitForHeight.Should().Be(104);
+        await heads.SetHeadAsync(new Head(104, "0x68"));
+        await jobs.WaitForStatusAsync(parked.Id, RunStatus.Completed);
+    }
+
     [Theory]
     [MemberData(nameof(Kinds))]
     public async Task A_run_needing_the_chain_while_it_is_disconnected_resumes_on_reconnect(string kind)
@@ -227,5 +260,21 @@ public sealed class RunTests(SharedPostgres postgres)
 
         jobs.Clock.Advance(TimeSpan.FromHours(1));
         await jobs.WaitForStatusAsync((await jobs.Service.TriggerRunAsync(later.Id)).Id, RunStatus.Completed);
+    }
+
+    /// <summary>An initiator that starts nothing and keeps the run starter, for a test to hold confirmations with.</summary>
+    private sealed class HoldingInitiator : IJobInitiator
+    {
+        public IRunStarter? Runs { get; private set; }
+
+        public string Type => "holding";
+
+        public IEnumerable<JobValidationError> Validate(InitiatorSpec initiator, JobSpec job, DateTimeOffset now) => [];
+
+        public ValueTask<IAsyncDisposable?> StartAsync(JobSpec job, int initiatorIndex, IRunStarter runs, CancellationToken cancellationToken)
+        {
+            Runs = runs;
+            return ValueTask.FromResult<IAsyncDisposable?>(null);
+        }
     }
 }
