@@ -172,24 +172,11 @@ public sealed class ChainFaultTests(SharedPostgres postgres)
     public async Task A_reorganisation_while_no_host_ran_cancels_the_unconfirmed_run_when_a_host_starts()
     {
         await using var chain = await Ganache.StartAsync();
-        var contract = await LogContract.DeployAsync(chain);
         var prefix = PostgresFixture.UniqueTable();
-        JobSpec job;
-        JobSpec barrier;
-        JobRun run;
-        Nethereum.RPC.Eth.DTOs.TransactionReceipt log;
-        var snapshot = string.Empty;
-        await using (var first = await ChainHost.StartAsync(chain.WebSocketUrl, postgres.Fixture, prefix))
-        {
-            (job, barrier) = await ConfirmingJobAsync(first, contract);
-            snapshot = await chain.SnapshotAsync();
-            log = await contract.EmitAsync(LogContract.Topic(1), LogContract.Topic(1), [1]);
-            run = (await first.WaitForRunsAsync(job.Id, 1, r => r.Status == RunStatus.PendingConfirmations))[0];
-        }
+        var (barrier, run, log) = await RunWaitingOnARevertedLogAsync(chain, prefix);
 
-        // While no host runs, the log's block is replaced: the chain reaches its height again with another block, short
-        // of the run's confirmations, so only the check at start can tell.
-        await chain.RevertAsync(snapshot);
+        // The chain reaches the log's height again with another block, short of the run's confirmations, so only the
+        // check at start can tell.
         var replaced = await chain.MineAsync();
         replaced.Should().Be((long)log.BlockNumber.Value);
 
@@ -212,23 +199,10 @@ public sealed class ChainFaultTests(SharedPostgres postgres)
     public async Task A_run_whose_confirmations_a_replacing_chain_already_reached_waits_for_its_log_to_be_checked_and_is_cancelled()
     {
         await using var chain = await Ganache.StartAsync();
-        var contract = await LogContract.DeployAsync(chain);
         var prefix = PostgresFixture.UniqueTable();
-        JobSpec job;
-        JobSpec barrier;
-        JobRun run;
-        Nethereum.RPC.Eth.DTOs.TransactionReceipt log;
-        var snapshot = string.Empty;
-        await using (var first = await ChainHost.StartAsync(chain.WebSocketUrl, postgres.Fixture, prefix))
-        {
-            (job, barrier) = await ConfirmingJobAsync(first, contract);
-            snapshot = await chain.SnapshotAsync();
-            log = await contract.EmitAsync(LogContract.Topic(1), LogContract.Topic(1), [1]);
-            run = (await first.WaitForRunsAsync(job.Id, 1, r => r.Status == RunStatus.PendingConfirmations))[0];
-        }
+        var (barrier, run, log) = await RunWaitingOnARevertedLogAsync(chain, prefix);
 
-        // While no host runs, the log's block is replaced and the new chain mines past the run's confirmations.
-        await chain.RevertAsync(snapshot);
+        // The new chain mines past the run's confirmations while no host runs.
         var top = await chain.MineAsync(4);
         top.Should().BeGreaterThanOrEqualTo(run.WaitForHeight!.Value);
 
@@ -292,6 +266,31 @@ public sealed class ChainFaultTests(SharedPostgres postgres)
 
     private static Task Subscribed(ChainHost host, JobSpec job) =>
         Eventually.WaitAsync(async () => await host.Store.GetInitiatorCheckpointAsync(job.Id, 0, default) is not null, $"job {job.Id} subscribed");
+
+    /// <summary>
+    /// A host (jobs in <paramref name="prefix"/>) sees a log whose run waits for 3 confirmations and stops; then the
+    /// chain is reverted to before the log, so the log's height is free for another block. Returns a web job to use as a
+    /// barrier, the waiting run and the log.
+    /// </summary>
+    private async Task<(JobSpec Barrier, JobRun Run, Nethereum.RPC.Eth.DTOs.TransactionReceipt Log)> RunWaitingOnARevertedLogAsync(Ganache chain, string prefix)
+    {
+        var contract = await LogContract.DeployAsync(chain);
+        JobSpec barrier;
+        JobRun run;
+        Nethereum.RPC.Eth.DTOs.TransactionReceipt log;
+        string snapshot;
+        await using (var first = await ChainHost.StartAsync(chain.WebSocketUrl, postgres.Fixture, prefix))
+        {
+            JobSpec job;
+            (job, barrier) = await ConfirmingJobAsync(first, contract);
+            snapshot = await chain.SnapshotAsync();
+            log = await contract.EmitAsync(LogContract.Topic(1), LogContract.Topic(1), [1]);
+            run = (await first.WaitForRunsAsync(job.Id, 1, r => r.Status == RunStatus.PendingConfirmations))[0];
+        }
+
+        await chain.RevertAsync(snapshot);
+        return (barrier, run, log);
+    }
 
     /// <summary>The chain, whose answers about block hashes come only once <paramref name="answer"/> completes (a slow node).</summary>
     private sealed class LateBlockHashes(EthereumChain chain, Task answer) : ILogSource
