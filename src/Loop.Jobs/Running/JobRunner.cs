@@ -121,7 +121,16 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
         {
             if (Interlocked.Exchange(ref _holdsReleased, 0) == 1 && _heads?.Connected == true)
             {
-                await ResumeConnectingAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await ResumeConnectingAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    // Tried again at the next dispatch.
+                    Volatile.Write(ref _holdsReleased, 1);
+                    throw;
+                }
             }
 
             if (free > 0)
@@ -131,6 +140,7 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
                 // While an event initiator has still to check its waiting runs' events, no head resumes a run waiting for
                 // confirmations.
                 var height = _holds.Held ? null : _heads?.Head?.Number;
+
                 // Runs due within the fire lead are taken now and started by a local timer at their wake time, so that no
                 // store round trip stands between a cron occurrence and its first task.
                 claimed = await _store.ClaimRunsAsync(_hostId, now, now + Initiators.FireTimer.Lead, now + _options.RunLease, height, free, _options.RunsPerJobClaim, cancellationToken).ConfigureAwait(false);
