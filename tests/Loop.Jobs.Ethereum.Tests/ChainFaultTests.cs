@@ -206,23 +206,67 @@ public sealed class ChainFaultTests(SharedPostgres postgres)
         var top = await chain.MineAsync(4);
         top.Should().BeGreaterThanOrEqualTo(run.WaitForHeight!.Value);
 
-        var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        SlowNode? node = null;
         await using var second = await ChainHost.StartAsync(
             chain.WebSocketUrl,
             postgres.Fixture,
             prefix,
-            services: s => s.AddSingleton<ILogSource>(sp => new LateBlockHashes(sp.GetRequiredService<EthereumChain>(), answer.Task)));
+            services: s => s.AddSingleton<ILogSource>(sp => node = new SlowNode(sp.GetRequiredService<EthereumChain>())));
 
         // The head is past the confirmations and the runner has dispatched since (another job's run finished).
         await second.WaitForHeadAsync(top);
         await BarrierAsync(second, barrier);
         (await second.Store.GetRunAsync(run.Id, default))!.Status.Should().Be(RunStatus.PendingConfirmations, "the run's log has not been checked yet");
 
-        answer.SetResult();
+        node!.Answers.SetResult();
         var cancelled = await second.WaitForStatusAsync(run.Id, RunStatus.Cancelled);
         cancelled.Error.Should().Contain($"{log.BlockHash.ToLowerInvariant()}:0").And.Contain("reorganisation");
         await BarrierAsync(second, barrier);
         (await second.Store.GetRunAsync(run.Id, default))!.Status.Should().Be(RunStatus.Cancelled);
+    }
+
+    /// <summary>
+    /// The log watch's connection drops while the head tracker's stays up, and meanwhile the chain replaces a waiting
+    /// run's block and mines past its confirmations: the watch's own reorganisation checks cannot see it, so the host
+    /// must not resume the run on the tracker's heads before the re-subscribing initiator has looked at the log's block.
+    /// </summary>
+    [Fact]
+    public async Task A_run_whose_log_was_replaced_while_the_watch_was_down_waits_for_its_log_to_be_checked_and_is_cancelled()
+    {
+        await using var chain = await Ganache.StartAsync();
+        var contract = await LogContract.DeployAsync(chain);
+        SlowNode? node = null;
+        await using var host = await ChainHost.StartAsync(
+            chain.WebSocketUrl,
+            postgres.Fixture,
+            services: s => s.AddSingleton<ILogSource>(sp => node = new SlowNode(sp.GetRequiredService<EthereumChain>()) { Answers = AnsweredGate() }));
+        var (job, barrier) = await ConfirmingJobAsync(host, contract);
+        var snapshot = await chain.SnapshotAsync();
+        var log = await contract.EmitAsync(LogContract.Topic(1), LogContract.Topic(1), [1]);
+        var run = (await host.WaitForRunsAsync(job.Id, 1, r => r.Status == RunStatus.PendingConfirmations))[0];
+
+        // The watch drops, and its re-subscription's question about the log's block goes unanswered for now.
+        node!.Answers = SlowNode.NewGate();
+        node.DropWatches();
+        await Eventually.WaitAsync(() => host.Logs.GetSnapshot().Any(r => r.Message.Contains("the test dropped the connection", StringComparison.Ordinal)), "the watch lost");
+        await chain.RevertAsync(snapshot);
+        var top = await chain.MineAsync(4);
+        top.Should().BeGreaterThanOrEqualTo(run.WaitForHeight!.Value);
+
+        await host.WaitForHeadAsync(top);
+        await BarrierAsync(host, barrier);
+        (await host.Store.GetRunAsync(run.Id, default))!.Status.Should().Be(RunStatus.PendingConfirmations, "the run's log has not been checked since the watch came back");
+
+        node.Answers.SetResult();
+        var cancelled = await host.WaitForStatusAsync(run.Id, RunStatus.Cancelled);
+        cancelled.Error.Should().Contain($"{log.BlockHash.ToLowerInvariant()}:0").And.Contain("reorganisation");
+
+        static TaskCompletionSource AnsweredGate()
+        {
+            var gate = SlowNode.NewGate();
+            gate.SetResult();
+            return gate;
+        }
     }
 
     [Theory]
@@ -292,21 +336,61 @@ public sealed class ChainFaultTests(SharedPostgres postgres)
         return (barrier, run, log);
     }
 
-    /// <summary>The chain, whose answers about block hashes come only once <paramref name="answer"/> completes (a slow node).</summary>
-    private sealed class LateBlockHashes(EthereumChain chain, Task answer) : ILogSource
+    /// <summary>
+    /// The chain behind a node that is slow to say which blocks stand at given heights (its answers come once
+    /// <see cref="Answers"/> is completed), and whose log watches can be dropped (<see cref="DropWatches"/>), while the head
+    /// tracker keeps its own connection.
+    /// </summary>
+    private sealed class SlowNode(EthereumChain chain) : ILogSource
     {
+        private CancellationTokenSource _drop = new();
+
+        public TaskCompletionSource Answers { get; set; } = NewGate();
+
         public string Description => chain.Description;
+
+        public static TaskCompletionSource NewGate() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void DropWatches()
+        {
+            var drop = _drop;
+            _drop = new CancellationTokenSource();
+            drop.Cancel();
+        }
 
         public Task<long> GetBlockNumberAsync(CancellationToken cancellationToken) => chain.GetBlockNumberAsync(cancellationToken);
 
         public async Task<IReadOnlyDictionary<long, string>> GetBlockHashesAsync(IReadOnlyCollection<long> numbers, CancellationToken cancellationToken)
         {
-            await answer.WaitAsync(cancellationToken);
+            await Answers.Task.WaitAsync(cancellationToken);
             return await chain.GetBlockHashesAsync(numbers, cancellationToken);
         }
 
-        public IAsyncEnumerable<LogBatch> WatchLogsAsync(LogFilter filter, long fromBlock, CancellationToken cancellationToken) =>
-            chain.WatchLogsAsync(filter, fromBlock, cancellationToken);
+        public async IAsyncEnumerable<LogBatch> WatchLogsAsync(LogFilter filter, long fromBlock, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            var dropped = _drop.Token;
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, dropped);
+            await using var batches = chain.WatchLogsAsync(filter, fromBlock, linked.Token).GetAsyncEnumerator(linked.Token);
+            while (true)
+            {
+                bool more;
+                try
+                {
+                    more = await batches.MoveNextAsync();
+                }
+                catch (OperationCanceledException) when (dropped.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    throw new IOException("the test dropped the connection");
+                }
+
+                if (!more)
+                {
+                    yield break;
+                }
+
+                yield return batches.Current;
+            }
+        }
     }
 
     // A run of another job, started and finished after the head arrived: the runner has dispatched since.
