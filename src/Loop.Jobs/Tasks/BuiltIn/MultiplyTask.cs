@@ -12,9 +12,10 @@ internal sealed class MultiplyTask : IJobTask
 
     public IEnumerable<JobValidationError> Validate(TaskSpec task)
     {
-        if (TaskParams.Number(JsonParameters.Get(task.Params, "times")) is null)
+        var times = JsonParameters.Get(task.Params, "times");
+        if (TaskParams.Number(times) is null)
         {
-            yield return new JobValidationError("times", $"must be a number (was {JsonParameters.Describe(JsonParameters.Get(task.Params, "times"))})");
+            yield return new JobValidationError("times", $"must be a number (was {JsonParameters.Describe(times)})");
         }
     }
 
