@@ -97,6 +97,7 @@ public sealed class JobService : LoopService, IJobService
         _jobs = new SpecCache<JobSpec>(store.GetJobAsync, StringComparer.Ordinal);
         _executor = new RunExecutor(_bridges, _writer, _tasks, http, heads, _holds, options, _clock, _metrics, _logger);
         _runner = new JobRunner(store, _jobs, _executor, heads, _holds, options, HostId, _clock, _metrics, _logger);
+        _holds.Released = _runner.OnHoldsReleased;
         _starter = new RunStarter(this);
         _configuredBridges = [.. bridges ?? []];
         _reaper = new SleeperTask("Loop.Jobs.Reaper", new RunReaper(store, options, _clock, _logger).ReapAsync, options.ReaperInterval, _clock, _logger);

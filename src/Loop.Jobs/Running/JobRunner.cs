@@ -42,7 +42,6 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
         _executor = executor;
         _heads = heads;
         _holds = holds;
-        holds.Released = OnHoldsReleased;
         _options = options;
         _hostId = hostId;
         _clock = clock;
@@ -76,7 +75,7 @@ internal sealed class JobRunner : IHeadTrackable, IAsyncDisposable
     /// The last confirmation hold is gone: runs parked meanwhile as waiting for a connection are resumed (when the head
     /// tracker is connected), and runs whose confirmations the head reached are claimed, at the next dispatch.
     /// </summary>
-    private void OnHoldsReleased()
+    public void OnHoldsReleased()
     {
         Volatile.Write(ref _holdsReleased, 1);
         _dispatch.WakeUp();
